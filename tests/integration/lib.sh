@@ -1,0 +1,240 @@
+# lib.sh - shared steps of drivemon's integration tests (sourced).
+#
+# Each test runs against one drive kind, DM_DRIVE=s3 (the Ceph gateway
+# that ctest's rgw fixture started, DM_RGW_DIR and DM_RGW_PORT) or
+# DM_DRIVE=file (a folder of buckets).  The test keeps beside the drive
+# an "expected" folder that every drive_put/drive_rm also changes, so
+# that "the mirror is right" is one diff.  check() counts results and
+# finish() prints "N passed, N failed" and sets the exit status.
+#
+# Needs: DM_DRIVEMON and DM_CTL (the programs under test), DM_HARNESS
+# (the tests/harness folder), DM_DRIVE.
+
+set -euo pipefail
+
+: "${DM_DRIVEMON:?DM_DRIVEMON must name the drivemon program}"
+: "${DM_CTL:?DM_CTL must name the drivemonctl program}"
+: "${DM_HARNESS:?DM_HARNESS must name tests/harness}"
+: "${DM_DRIVE:=file}"
+
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/dmtest.XXXXXX)
+WORK=$T/work
+STATE=$T/state
+EXPECT=$T/expect
+CONF=$T/drivemon.conf
+DRIVE_ROOT=$T/drive
+LOG=$T/agent.log
+AGENT_PID=
+BUCKETS=()
+passed=0
+failed=0
+
+mkdir -p "$EXPECT" "$DRIVE_ROOT"
+
+cleanup()
+{
+	stop_agent
+	if [ "$DM_DRIVE" = s3 ]; then
+		for b in "${BUCKETS[@]}"; do
+			s3 rb "$b" >/dev/null 2>&1 || true
+		done
+	fi
+	if [ "$failed" -eq 0 ] && [ -z "${DM_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "test files kept in $T"
+	fi
+}
+trap cleanup EXIT
+
+# check DESCRIPTION COMMAND...: run COMMAND, count a pass or a failure.
+check()
+{
+	local what=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $what" >&2
+	fi
+}
+
+finish()
+{
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+# ---- the drive ----
+
+if [ "$DM_DRIVE" = s3 ]; then
+	: "${DM_RGW_DIR:?DM_RGW_DIR must name the running test cluster}"
+	: "${DM_RGW_PORT:?}"
+	# shellcheck disable=SC1091
+	set -a
+	. "$DM_RGW_DIR/credentials.env"
+	set +a
+	ENDPOINT=${DM_ENDPOINT:-http://127.0.0.1:$DM_RGW_PORT}
+else
+	ENDPOINT=file://$DRIVE_ROOT
+fi
+
+s3()
+{
+	"$PY" "$DM_HARNESS/s3util.py" --endpoint "$ENDPOINT" "$@"
+}
+
+# new_bucket NAME: a bucket unique to this run, its name on stdout.
+new_bucket()
+{
+	local name
+	name="$1-$(date +%s%N | tail -c 7)$RANDOM.gbai"
+	if [ "$DM_DRIVE" = s3 ]; then
+		s3 mb "$name" >/dev/null
+	else
+		mkdir -p "$DRIVE_ROOT/$name"
+	fi
+	mkdir -p "$EXPECT/$name"
+	echo "$name"
+}
+
+# drive_put BUCKET KEY FILE: store FILE as KEY, and expect it mirrored.
+drive_put()
+{
+	local bucket=$1 key=$2 file=$3
+	if [ "$DM_DRIVE" = s3 ]; then
+		s3 put "$bucket" "$key" "$file" >/dev/null
+	else
+		mkdir -p "$(dirname "$DRIVE_ROOT/$bucket/$key")"
+		cp "$file" "$DRIVE_ROOT/$bucket/$key.tmp$$"
+		mv "$DRIVE_ROOT/$bucket/$key.tmp$$" "$DRIVE_ROOT/$bucket/$key"
+	fi
+	mkdir -p "$(dirname "$EXPECT/$bucket/$key")"
+	cp "$file" "$EXPECT/$bucket/$key"
+}
+
+# drive_put_text BUCKET KEY TEXT
+drive_put_text()
+{
+	printf '%s\n' "$3" >"$T/put.tmp"
+	drive_put "$1" "$2" "$T/put.tmp"
+}
+
+# drive_rm BUCKET KEY: delete KEY, and expect its copy gone.
+drive_rm()
+{
+	local bucket=$1 key=$2
+	if [ "$DM_DRIVE" = s3 ]; then
+		s3 rm "$bucket" "$key" >/dev/null
+	else
+		rm -f "$DRIVE_ROOT/$bucket/$key"
+	fi
+	rm -f "$EXPECT/$bucket/$key"
+	find "$EXPECT/$bucket" -mindepth 1 -type d -empty -delete
+}
+
+# ---- the agent ----
+
+# write_config [EXTRA-INI-LINES]: a configuration for this test's buckets.
+write_config()
+{
+	local list
+	list=$(IFS=,; echo "${BUCKETS[*]}")
+	cat >"$CONF" <<INI
+[drive]
+endpoint = $ENDPOINT
+region = us-east-1
+path_style = true
+buckets = $list
+
+[agent]
+work_root = $WORK
+state_dir = $STATE
+poll_interval = 300ms
+download_concurrency = 8
+max_object_size = 512M
+retry_base = 200ms
+retry_max = 1s
+${1:-}
+INI
+}
+
+# run_once: one cycle; its status in $rc, its log in $T/once.log.
+run_once()
+{
+	rc=0
+	"$DM_DRIVEMON" --once -v -c "$CONF" >"$T/once.log" 2>&1 || rc=$?
+	cat "$T/once.log" >>"$LOG"
+}
+
+start_agent()
+{
+	"$DM_DRIVEMON" -v -c "$CONF" >>"$LOG" 2>&1 &
+	AGENT_PID=$!
+}
+
+stop_agent()
+{
+	if [ -n "$AGENT_PID" ]; then
+		kill -TERM "$AGENT_PID" 2>/dev/null || true
+		wait "$AGENT_PID" 2>/dev/null || true
+		AGENT_PID=
+	fi
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms until it passes.
+wait_until()
+{
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# cycles_logged: how many cycle summaries the agent has written.
+cycles_logged()
+{
+	grep -c 'info cycle: ' "$LOG" 2>/dev/null || true
+}
+
+# ---- what a user checks ----
+
+# mirror_matches BUCKET: work_root/BUCKET holds exactly the expected files.
+mirror_matches()
+{
+	diff -r "$EXPECT/$1" "$WORK/$1" >"$T/diff.out" 2>&1 || {
+		head -20 "$T/diff.out" >&2
+		return 1
+	}
+}
+
+status_json()
+{
+	"$DM_CTL" -c "$CONF" status --json
+}
+
+# status_field BUCKET FIELD: a bucket's figure from drivemonctl status.
+status_field()
+{
+	status_json | "$PY" -c '
+import json, sys
+for b in json.load(sys.stdin)["buckets"]:
+    if b["bucket"] == sys.argv[1]:
+        print(b[sys.argv[2]])' "$1" "$2"
+}
+
+log_has()
+{
+	grep -q -- "$1" "$LOG"
+}
+
+# files_snapshot: path, inode and mtime of every mirrored file.
+files_snapshot()
+{
+	(cd "$WORK" && find . -path ./.drivemon-partial -prune -o -type f \
+		-printf '%p %i %T@\n' | sort)
+}

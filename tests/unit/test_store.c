@@ -1,0 +1,1296 @@
+/*
+ * test_store.c - the store on a real LMDB environment in a fresh folder
+ * under /tmp, removed at the end.
+ *
+ * Besides the calls of store.h it checks what a user of the store relies
+ * on without seeing: records survive a restart, a cursor never crosses
+ * into the next bucket even when bucket ids are adjacent, a second
+ * process reading the store sees the agent's commits while the agent runs
+ * (the reader is this program run again, because LMDB forbids opening one
+ * environment twice in a process), damaged records are reported as -EIO
+ * rather than read past their end, and store_trim() gives back the memory
+ * a long walk maps in.  Damaged records are written with LMDB directly,
+ * with the store closed; that needs only the on-disk layout, not any
+ * internal of store.c.
+ */
+#include "check.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char root[] = "/tmp/test_store.XXXXXX";
+
+static void path_in_root(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", root, name);
+}
+
+static struct store *open_store(const char *dir, enum store_mode mode)
+{
+	struct store *store = NULL;
+	struct dm_error err;
+	int rc;
+
+	rc = store_open(dir, mode, &store, &err);
+	if (rc)
+		fprintf(stderr, "store_open: %s\n", err.message);
+	CHECK_INT(rc, 0);
+	return store;
+}
+
+static struct store_txn *begin(struct store *store, bool write)
+{
+	struct store_txn *txn = NULL;
+
+	CHECK_INT(store_txn_begin(store, write, &txn), 0);
+	return txn;
+}
+
+static void commit(struct store_txn *txn)
+{
+	CHECK_INT(store_txn_commit(txn), 0);
+}
+
+/* An object whose every field depends on seed. */
+static void fill_object(struct store_object *o, unsigned seed)
+{
+	memset(o, 0, sizeof(*o));
+	o->state = STORE_OBJECT_MIRRORED;
+	snprintf(o->etag, sizeof(o->etag), "%08x%024x", seed, seed * 7u);
+	o->size = (uint64_t)seed * 1000003u;
+	o->last_modified = 1700000000 + (int64_t)seed;
+	for (size_t i = 0; i < sizeof(o->local_md5); i++)
+		o->local_md5[i] = (unsigned char)(seed + i * 17);
+	o->local.size = o->size;
+	o->local.mtime_ns = -(int64_t)seed * 1000000007;
+	o->local.ino = 0xfedcba9876543210u ^ seed;
+	o->fail_count = seed % 5;
+	o->next_retry = seed % 3 ? 0 : INT64_MAX - seed;
+}
+
+static bool object_equal(const struct store_object *a,
+			 const struct store_object *b)
+{
+	return a->state == b->state && strcmp(a->etag, b->etag) == 0 &&
+	       a->size == b->size && a->last_modified == b->last_modified &&
+	       memcmp(a->local_md5, b->local_md5, sizeof(a->local_md5)) == 0 &&
+	       a->local.size == b->local.size &&
+	       a->local.mtime_ns == b->local.mtime_ns &&
+	       a->local.ino == b->local.ino && a->fail_count == b->fail_count &&
+	       a->next_retry == b->next_retry &&
+	       strcmp(a->last_error, b->last_error) == 0;
+}
+
+static bool bucket_equal(const struct store_bucket *a,
+			 const struct store_bucket *b)
+{
+	return a->id == b->id &&
+	       a->last_complete_listing == b->last_complete_listing &&
+	       a->last_cycle_start == b->last_cycle_start &&
+	       a->last_cycle_end == b->last_cycle_end &&
+	       a->cycles == b->cycles &&
+	       a->complete_cycles == b->complete_cycles &&
+	       a->objects_mirrored == b->objects_mirrored &&
+	       a->objects_failed == b->objects_failed &&
+	       a->objects_pending == b->objects_pending &&
+	       a->bytes_mirrored == b->bytes_mirrored &&
+	       a->last_downloaded == b->last_downloaded &&
+	       a->last_deleted == b->last_deleted &&
+	       a->last_restored == b->last_restored &&
+	       strcmp(a->last_error, b->last_error) == 0;
+}
+
+/* Byte order, a prefix first: S3's listing order. */
+static int key_cmp(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (c)
+		return c;
+	return (a_len > b_len) - (a_len < b_len);
+}
+
+static uint32_t rnd_state = 2463534242u;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* ---- buckets ---- */
+
+struct name_list {
+	char names[8][DM_NAME_MAX + 1];
+	int count;
+	int stop_after; /* 0: never stop */
+};
+
+static int collect_bucket(void *ctx, const char *name,
+			  const struct store_bucket *bucket)
+{
+	struct name_list *list = ctx;
+
+	(void)bucket;
+	if (list->count < 8)
+		snprintf(list->names[list->count], sizeof(list->names[0]), "%s",
+			 name);
+	list->count++;
+	return list->count == list->stop_after ? -EINTR : 0;
+}
+
+static void test_buckets(const char *dir)
+{
+	char long_name[DM_NAME_MAX + 2];
+	struct store_bucket demo, other, got, named;
+	struct name_list list = {.count = 0};
+	struct store *store = open_store(dir, STORE_READ_WRITE);
+	struct store_txn *txn = begin(store, true);
+
+	memset(&demo, 0, sizeof(demo));
+	demo.last_complete_listing = 1700000100;
+	demo.last_cycle_start = 1700000000;
+	demo.last_cycle_end = -1;
+	demo.cycles = 12;
+	demo.complete_cycles = 11;
+	demo.objects_mirrored = 1u << 20;
+	demo.objects_failed = 3;
+	demo.objects_pending = 4;
+	demo.bytes_mirrored = UINT64_MAX;
+	demo.last_downloaded = 5;
+	demo.last_deleted = 6;
+	demo.last_restored = 7;
+	memset(demo.last_error, 'x', sizeof(demo.last_error) - 1);
+	demo.last_error[sizeof(demo.last_error) - 1] = '\0';
+
+	CHECK_INT(store_bucket_get(txn, "demo.gbai", &got), -ENOENT);
+	CHECK_INT(store_bucket_put(txn, "demo.gbai", &demo), 0);
+	CHECK_INT(demo.id, 1);
+	memset(&other, 0, sizeof(other));
+	CHECK_INT(store_bucket_put(txn, "other.gbai", &other), 0);
+	CHECK_INT(other.id, 2);
+
+	/* id 0 for a known bucket keeps its id */
+	other.id = 0;
+	other.cycles = 1;
+	CHECK_INT(store_bucket_put(txn, "other.gbai", &other), 0);
+	CHECK_INT(other.id, 2);
+
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	memset(&named, 0, sizeof(named));
+	CHECK_INT(store_bucket_put(txn, long_name, &named), -EINVAL);
+	CHECK_INT(store_bucket_get(txn, long_name, &got), -EINVAL);
+	CHECK_INT(store_bucket_put(txn, "", &named), -EINVAL);
+	long_name[DM_NAME_MAX] = '\0';
+	CHECK_INT(store_bucket_put(txn, long_name, &named), 0);
+	CHECK_INT(named.id, 3);
+	commit(txn);
+	store_close(store);
+
+	store = open_store(dir, STORE_READ_WRITE);
+	txn = begin(store, true);
+	CHECK_INT(store_bucket_get(txn, "demo.gbai", &got), 0);
+	CHECK(bucket_equal(&got, &demo));
+	CHECK_INT(store_bucket_get(txn, long_name, &got), 0);
+	CHECK_INT(got.id, 3);
+
+	CHECK_INT(store_bucket_foreach(txn, collect_bucket, &list), 0);
+	CHECK_INT(list.count, 3);
+	CHECK_STR(list.names[0], "demo.gbai");
+	CHECK_STR(list.names[1], long_name);
+	CHECK_STR(list.names[2], "other.gbai");
+
+	list.count = 0;
+	list.stop_after = 2;
+	CHECK_INT(store_bucket_foreach(txn, collect_bucket, &list), -EINTR);
+	CHECK_INT(list.count, 2);
+
+	/* the next id survived the restart */
+	memset(&got, 0, sizeof(got));
+	CHECK_INT(store_bucket_put(txn, "new.gbai", &got), 0);
+	CHECK_INT(got.id, 4);
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_bucket_put(txn, "ro.gbai", &got), -EROFS);
+	store_txn_abort(txn);
+	store_close(store);
+}
+
+/* ---- objects ---- */
+
+static void test_objects(struct store *store)
+{
+	char max_key[DM_KEY_MAX + 1];
+	struct store_object o, got;
+	struct store_txn *txn = begin(store, true);
+
+	for (size_t i = 0; i < sizeof(max_key); i++)
+		max_key[i] = (char)(i * 37);
+	CHECK(max_key[0] == 0 && memchr(max_key, 0xff, DM_KEY_MAX));
+
+	fill_object(&o, 11);
+	o.state = STORE_OBJECT_FAILED;
+	memset(o.etag, 'e', sizeof(o.etag) - 1);
+	o.etag[sizeof(o.etag) - 1] = '\0';
+	memset(o.last_error, 'r', sizeof(o.last_error) - 1);
+	o.last_error[sizeof(o.last_error) - 1] = '\0';
+	CHECK_INT(store_object_put(txn, 10, max_key, DM_KEY_MAX, &o), 0);
+	CHECK_INT(store_object_get(txn, 10, max_key, DM_KEY_MAX, &got), 0);
+	CHECK(object_equal(&got, &o));
+
+	/* a key differing only after a NUL is another key */
+	CHECK_INT(store_object_get(txn, 10, max_key, DM_KEY_MAX - 1, &got),
+		  -ENOENT);
+	CHECK_INT(store_object_get(txn, 11, max_key, DM_KEY_MAX, &got),
+		  -ENOENT);
+
+	CHECK_INT(store_object_put(txn, 10, max_key, DM_KEY_MAX + 1, &o),
+		  -EINVAL);
+	CHECK_INT(store_object_get(txn, 10, max_key, DM_KEY_MAX + 1, &got),
+		  -EINVAL);
+	CHECK_INT(store_object_del(txn, 10, max_key, DM_KEY_MAX + 1), -EINVAL);
+	CHECK_INT(store_object_put(txn, 10, "", 0, &o), -EINVAL);
+
+	fill_object(&o, 12);
+	CHECK_INT(store_object_put(txn, 10, "dialogs/start.bas", 17, &o), 0);
+	o.state = 0;
+	CHECK_INT(store_object_put(txn, 10, "a", 1, &o), -EINVAL);
+	o.state = STORE_OBJECT_REFUSED + 1;
+	CHECK_INT(store_object_put(txn, 10, "a", 1, &o), -EINVAL);
+	o.state = STORE_OBJECT_REFUSED;
+	memset(o.last_error, 'u', sizeof(o.last_error));
+	CHECK_INT(store_object_put(txn, 10, "a", 1, &o), -EINVAL);
+	CHECK_INT(store_object_get(txn, 10, "a", 1, &got), -ENOENT);
+	commit(txn);
+
+	txn = begin(store, true);
+	fill_object(&o, 12);
+	CHECK_INT(store_object_get(txn, 10, "dialogs/start.bas", 17, &got), 0);
+	CHECK(object_equal(&got, &o));
+	fill_object(&o, 13);
+	CHECK_INT(store_object_put(txn, 10, "dialogs/start.bas", 17, &o), 0);
+	CHECK_INT(store_object_get(txn, 10, "dialogs/start.bas", 17, &got), 0);
+	CHECK(object_equal(&got, &o));
+
+	CHECK_INT(store_object_del(txn, 10, "dialogs/start.bas", 17), 0);
+	CHECK_INT(store_object_get(txn, 10, "dialogs/start.bas", 17, &got),
+		  -ENOENT);
+	CHECK_INT(store_object_del(txn, 10, "dialogs/start.bas", 17), -ENOENT);
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_object_get(txn, 10, max_key, DM_KEY_MAX, &got), 0);
+	CHECK_INT(store_object_put(txn, 10, "b", 1, &o), -EROFS);
+	CHECK_INT(store_object_del(txn, 10, max_key, DM_KEY_MAX), -EROFS);
+	store_txn_abort(txn);
+}
+
+/* ---- cursors ---- */
+
+struct test_key {
+	unsigned char bytes[DM_KEY_MAX + 100];
+	size_t len;
+	unsigned seed;
+};
+
+#define CURSOR_KEYS 400
+
+static struct test_key keys[CURSOR_KEYS];
+
+static int test_key_cmp(const void *a, const void *b)
+{
+	const struct test_key *x = a, *y = b;
+
+	return key_cmp(x->bytes, x->len, y->bytes, y->len);
+}
+
+static void random_key(struct test_key *k, size_t max_len)
+{
+	k->len = 1 + rnd() % max_len;
+	for (size_t i = 0; i < k->len; i++) {
+		uint32_t r = rnd() % 4;
+
+		k->bytes[i] = r == 0   ? 0x00
+			      : r == 1 ? 0xff
+				       : (unsigned char)rnd();
+	}
+}
+
+/*
+ * Random keys of any length and byte, many sharing prefixes, sorted and
+ * without duplicates.  Returns how many there are.
+ */
+static size_t make_keys(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < CURSOR_KEYS - 1; i++) {
+		struct test_key *k = &keys[i];
+
+		random_key(k, DM_KEY_MAX);
+		if (i > 0 && rnd() % 3 == 0) {
+			size_t keep = keys[i - 1].len * (rnd() % 4) / 4;
+
+			memcpy(k->bytes, keys[i - 1].bytes, keep);
+			if (k->len < keep)
+				k->len = keep ? keep : 1;
+		}
+	}
+	memset(keys[CURSOR_KEYS - 1].bytes, 'z', DM_KEY_MAX);
+	keys[CURSOR_KEYS - 1].len = DM_KEY_MAX;
+
+	qsort(keys, CURSOR_KEYS, sizeof(keys[0]), test_key_cmp);
+	for (size_t i = 0; i < CURSOR_KEYS; i++) {
+		if (n > 0 && test_key_cmp(&keys[n - 1], &keys[i]) == 0)
+			continue;
+		keys[n] = keys[i];
+		keys[n].seed = 1000 + (unsigned)n;
+		n++;
+	}
+	return n;
+}
+
+/* The index of the first key > after, n if none: what seek_after finds. */
+static size_t first_after(size_t n, const void *after, size_t after_len)
+{
+	size_t i = 0;
+
+	while (i < n &&
+	       key_cmp(keys[i].bytes, keys[i].len, after, after_len) <= 0)
+		i++;
+	return i;
+}
+
+/* The cursor is on keys[i] (or past the end when i == n). */
+static void check_cursor_at(struct store_cursor *cur, size_t n, size_t i)
+{
+	struct store_object o, want;
+	const char *key = NULL;
+	size_t key_len = 0;
+
+	if (i == n) {
+		CHECK_INT(store_cursor_get(cur, &key, &key_len, &o), -ENOENT);
+		return;
+	}
+	fill_object(&want, keys[i].seed);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, &o), 0);
+	CHECK(key && key_cmp(key, key_len, keys[i].bytes, keys[i].len) == 0);
+	CHECK(key && key[key_len] == '\0');
+	CHECK(object_equal(&o, &want));
+}
+
+static void check_seeks(struct store_cursor *cur, size_t n)
+{
+	unsigned char after[DM_KEY_MAX + 100];
+	size_t after_len, want;
+
+	CHECK_INT(store_cursor_seek_after(cur, NULL, 0), 0);
+	check_cursor_at(cur, n, 0);
+	CHECK_INT(store_cursor_seek_after(cur, "", 0), 0);
+	check_cursor_at(cur, n, 0);
+
+	CHECK_INT(store_cursor_seek_after(cur, (char *)keys[n / 2].bytes,
+					  keys[n / 2].len),
+		  0);
+	check_cursor_at(cur, n, n / 2 + 1);
+	CHECK_INT(store_cursor_seek_after(cur, (char *)keys[n - 1].bytes,
+					  keys[n - 1].len),
+		  -ENOENT);
+	check_cursor_at(cur, n, n);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+
+	/* random points, stored keys and longer-than-stored keys */
+	for (int round = 0; round < 3000; round++) {
+		const struct test_key *near = &keys[rnd() % n];
+		struct test_key probe;
+
+		random_key(&probe, DM_KEY_MAX + 100);
+		after_len = probe.len;
+		memcpy(after, probe.bytes, after_len);
+		if (round % 2) {
+			size_t keep = near->len - rnd() % 2;
+
+			memcpy(after, near->bytes, keep);
+			if (after_len < keep || round % 4 == 1)
+				after_len = keep + (round % 8 == 1 ? 90 : 0);
+		}
+		want = first_after(n, after, after_len);
+		CHECK_INT(
+			store_cursor_seek_after(cur, (char *)after, after_len),
+			want == n ? -ENOENT : 0);
+		check_cursor_at(cur, n, want);
+	}
+}
+
+static void check_walk(struct store_txn *txn, uint32_t bucket_id, size_t n)
+{
+	struct store_cursor *cur = NULL;
+	size_t i = 0;
+
+	CHECK_INT(store_cursor_open(txn, bucket_id, &cur), 0);
+	if (!cur)
+		return;
+	do {
+		check_cursor_at(cur, n, i);
+	} while (++i <= n && store_cursor_next(cur) == 0);
+	CHECK_INT(i, n + 1);
+	check_cursor_at(cur, n, n);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+	check_seeks(cur, n);
+	store_cursor_close(cur);
+}
+
+static void put_key(struct store_txn *txn, uint32_t bucket_id, const void *key,
+		    size_t len, unsigned seed)
+{
+	struct store_object o;
+
+	fill_object(&o, seed);
+	CHECK_INT(store_object_put(txn, bucket_id, key, len, &o), 0);
+}
+
+/* Delete every other object while walking the bucket in one transaction. */
+static void test_delete_while_walking(struct store *store)
+{
+	struct store_txn *txn = begin(store, true);
+	struct store_cursor *cur = NULL;
+	const char *key;
+	size_t len, seen = 0, left = 0;
+	char name[32];
+
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "walk/%05u", i);
+		put_key(txn, 77, name, strlen(name), i);
+	}
+	commit(txn);
+
+	txn = begin(store, true);
+	CHECK_INT(store_cursor_open(txn, 77, &cur), 0);
+	while (cur && store_cursor_get(cur, &key, &len, NULL) == 0) {
+		snprintf(name, sizeof(name), "walk/%05zu", seen);
+		CHECK(len == strlen(name) && memcmp(key, name, len) == 0);
+		if (seen % 2 == 0)
+			CHECK_INT(store_object_del(txn, 77, name, len), 0);
+		seen++;
+		if (store_cursor_next(cur))
+			break;
+	}
+	CHECK_INT(seen, 3000);
+	store_cursor_close(cur);
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_cursor_open(txn, 77, &cur), 0);
+	while (cur && store_cursor_get(cur, &key, &len, NULL) == 0) {
+		snprintf(name, sizeof(name), "walk/%05zu", 2 * left + 1);
+		CHECK(len == strlen(name) && memcmp(key, name, len) == 0);
+		left++;
+		if (store_cursor_next(cur))
+			break;
+	}
+	CHECK_INT(left, 1500);
+	store_cursor_close(cur);
+	store_txn_abort(txn);
+}
+
+static void test_cursor(struct store *store)
+{
+	struct store_bucket b[3];
+	struct store_cursor *cur = NULL;
+	unsigned char edge[DM_KEY_MAX];
+	const char *key;
+	size_t key_len, n = make_keys();
+	const char *names[3] = {"c1.gbai", "c2.gbai", "c3.gbai"};
+	struct store_txn *txn = begin(store, true);
+
+	for (int i = 0; i < 3; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		CHECK_INT(store_bucket_put(txn, names[i], &b[i]), 0);
+	}
+	CHECK(b[1].id == b[0].id + 1 && b[2].id == b[1].id + 1);
+
+	/* the neighbours' keys that sort nearest to the middle bucket */
+	memset(edge, 0xff, sizeof(edge));
+	put_key(txn, b[0].id, edge, sizeof(edge), 1);
+	put_key(txn, b[0].id, "a", 1, 2);
+	put_key(txn, b[2].id, "", 1, 3);
+	put_key(txn, b[2].id, "b", 1, 4);
+	for (size_t i = 0; i < n; i++)
+		put_key(txn, b[1].id, keys[i].bytes, keys[i].len, keys[i].seed);
+	put_key(txn, UINT32_MAX, "last", 4, 5);
+	commit(txn);
+
+	txn = begin(store, false);
+	check_walk(txn, b[1].id, n);
+
+	CHECK_INT(store_cursor_open(txn, b[0].id, &cur), 0);
+	CHECK_INT(store_cursor_next(cur), 0);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), 0);
+	CHECK_INT(key_len, DM_KEY_MAX);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), -ENOENT);
+	store_cursor_close(cur);
+
+	CHECK_INT(store_cursor_open(txn, b[2].id, &cur), 0);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), 0);
+	CHECK(key_len == 1 && key[0] == '\0');
+	store_cursor_close(cur);
+
+	CHECK_INT(store_cursor_open(txn, b[2].id + 1, &cur), 0);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), -ENOENT);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+	CHECK_INT(store_cursor_seek_after(cur, NULL, 0), -ENOENT);
+	store_cursor_close(cur);
+
+	CHECK_INT(store_cursor_open(txn, UINT32_MAX, &cur), 0);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), 0);
+	CHECK(key_len == 4 && memcmp(key, "last", 4) == 0);
+	CHECK_INT(store_cursor_next(cur), -ENOENT);
+
+	/* the transaction's end retires its cursors */
+	commit(txn);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), -EINVAL);
+	CHECK_INT(store_cursor_next(cur), -EINVAL);
+	store_cursor_close(cur);
+	store_cursor_close(NULL);
+
+	test_delete_while_walking(store);
+}
+
+/* ---- failures ---- */
+
+struct failure_list {
+	char keys[16][16];
+	enum store_object_state states[16];
+	int count;
+	int stop_after;
+	struct store_txn *repair_in; /* put each MIRRORED again if set */
+	uint32_t bucket_id;
+};
+
+static int collect_failure(void *ctx, const char *key, size_t key_len,
+			   const struct store_object *object)
+{
+	struct failure_list *list = ctx;
+
+	if (list->count < 16) {
+		snprintf(list->keys[list->count], sizeof(list->keys[0]), "%.*s",
+			 (int)key_len, key);
+		list->states[list->count] = object->state;
+	}
+	list->count++;
+	if (list->repair_in) {
+		struct store_object fixed = *object;
+
+		fixed.state = STORE_OBJECT_MIRRORED;
+		CHECK_INT(store_object_put(list->repair_in, list->bucket_id,
+					   key, key_len, &fixed),
+			  0);
+	}
+	return list->count == list->stop_after ? -EINTR : 0;
+}
+
+static void put_state(struct store_txn *txn, uint32_t bucket_id,
+		      const char *key, enum store_object_state state)
+{
+	struct store_object o;
+
+	fill_object(&o, 20);
+	o.state = state;
+	snprintf(o.last_error, sizeof(o.last_error), "cannot get '%s'", key);
+	CHECK_INT(store_object_put(txn, bucket_id, key, strlen(key), &o), 0);
+}
+
+static void test_failures(struct store *store)
+{
+	struct failure_list list = {.count = 0};
+	struct store_txn *txn = begin(store, true);
+	char key[16];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		put_state(txn, 20, key,
+			  i == 4		 ? STORE_OBJECT_REFUSED
+			  : i == 0 || i % 3 == 0 ? STORE_OBJECT_FAILED
+						 : STORE_OBJECT_MIRRORED);
+	}
+	put_state(txn, 19, "zz", STORE_OBJECT_FAILED);
+	put_state(txn, 21, "aa", STORE_OBJECT_FAILED);
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_failure_foreach(txn, 20, collect_failure, &list), 0);
+	CHECK_INT(list.count, 5);
+	CHECK_STR(list.keys[0], "k00");
+	CHECK_STR(list.keys[1], "k03");
+	CHECK_STR(list.keys[2], "k04");
+	CHECK_INT(list.states[2], STORE_OBJECT_REFUSED);
+	CHECK_STR(list.keys[3], "k06");
+	CHECK_STR(list.keys[4], "k09");
+	store_txn_abort(txn);
+
+	txn = begin(store, true);
+	put_state(txn, 20, "k03", STORE_OBJECT_MIRRORED);
+	CHECK_INT(store_object_del(txn, 20, "k06", 3), 0);
+	put_state(txn, 20, "k05", STORE_OBJECT_FAILED);
+	list.count = 0;
+	CHECK_INT(store_failure_foreach(txn, 20, collect_failure, &list), 0);
+	CHECK_INT(list.count, 4);
+	CHECK_STR(list.keys[0], "k00");
+	CHECK_STR(list.keys[1], "k04");
+	CHECK_STR(list.keys[2], "k05");
+	CHECK_STR(list.keys[3], "k09");
+
+	list.count = 0;
+	list.stop_after = 2;
+	CHECK_INT(store_failure_foreach(txn, 20, collect_failure, &list),
+		  -EINTR);
+	CHECK_INT(list.count, 2);
+
+	/* repairing each failure from the callback visits each once */
+	list.count = 0;
+	list.stop_after = 0;
+	list.repair_in = txn;
+	list.bucket_id = 20;
+	CHECK_INT(store_failure_foreach(txn, 20, collect_failure, &list), 0);
+	CHECK_INT(list.count, 4);
+	list.count = 0;
+	list.repair_in = NULL;
+	CHECK_INT(store_failure_foreach(txn, 20, collect_failure, &list), 0);
+	CHECK_INT(list.count, 0);
+	CHECK_INT(store_failure_foreach(txn, 21, collect_failure, &list), 0);
+	CHECK_INT(list.count, 1);
+	commit(txn);
+}
+
+/* ---- doomed keys ---- */
+
+struct doomed_list {
+	char first[2][32];
+	int count;
+	bool object_seen;
+	struct store_txn *delete_in; /* store_doomed_del() each if set */
+};
+
+static int collect_doomed(void *ctx, const char *key, size_t key_len,
+			  const struct store_object *object)
+{
+	struct doomed_list *list = ctx;
+
+	if (list->count < 2)
+		snprintf(list->first[list->count], sizeof(list->first[0]),
+			 "%.*s", (int)key_len, key);
+	list->count++;
+	list->object_seen |= object != NULL;
+	if (list->delete_in)
+		CHECK_INT(store_doomed_del(list->delete_in, 30, key, key_len),
+			  0);
+	return 0;
+}
+
+static int list_doomed(struct store_txn *txn, uint32_t bucket_id, size_t max,
+		       struct doomed_list *list)
+{
+	list->count = 0;
+	return store_doomed_list(txn, bucket_id, max, collect_doomed, list);
+}
+
+static void test_doomed(struct store *store)
+{
+	struct doomed_list list = {.count = 0};
+	struct store_txn *txn = begin(store, true);
+	char key[32];
+
+	for (int i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "doomed/%05d", i);
+		CHECK_INT(store_doomed_add(txn, 30, key, strlen(key)), 0);
+	}
+	CHECK_INT(store_doomed_add(txn, 30, "doomed/00000", 12), 0);
+	CHECK_INT(store_doomed_add(txn, 29, "y", 1), 0);
+	CHECK_INT(store_doomed_add(txn, 31, "x", 1), 0);
+	CHECK_INT(store_doomed_add(txn, 30, key, DM_KEY_MAX + 1), -EINVAL);
+	commit(txn);
+
+	txn = begin(store, true);
+	CHECK_INT(list_doomed(txn, 30, 2, &list), 2);
+	CHECK_STR(list.first[0], "doomed/00000");
+	CHECK_STR(list.first[1], "doomed/00001");
+	CHECK(!list.object_seen);
+	CHECK_INT(list_doomed(txn, 30, 100000, &list), 3000);
+	CHECK_INT(list_doomed(txn, 30, 0, &list), 0);
+
+	CHECK_INT(store_doomed_del(txn, 30, "doomed/00001", 12), 0);
+	CHECK_INT(store_doomed_del(txn, 30, "doomed/00001", 12), -ENOENT);
+	CHECK_INT(list_doomed(txn, 30, 2, &list), 2);
+	CHECK_STR(list.first[1], "doomed/00002");
+
+	list.delete_in = txn;
+	CHECK_INT(list_doomed(txn, 30, 100, &list), 100);
+	list.delete_in = NULL;
+	CHECK_INT(list_doomed(txn, 30, 100000, &list), 2899);
+	CHECK_STR(list.first[0], "doomed/00101");
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_doomed_add(txn, 30, "z", 1), -EROFS);
+	CHECK_INT(store_doomed_clear(txn, 30), -EROFS);
+	store_txn_abort(txn);
+
+	txn = begin(store, true);
+	CHECK_INT(store_doomed_clear(txn, 30), 0);
+	CHECK_INT(list_doomed(txn, 30, 100000, &list), 0);
+	CHECK_INT(list_doomed(txn, 29, 100000, &list), 1);
+	CHECK_INT(list_doomed(txn, 31, 100000, &list), 1);
+	CHECK_STR(list.first[0], "x");
+	commit(txn);
+}
+
+/* ---- ETag cache ---- */
+
+static void test_etags(struct store *store)
+{
+	struct store_file_stamp stamp = {1234, 1700000000123456789, 42};
+	struct store_file_stamp other;
+	char bucket[DM_NAME_MAX + 2], key[DM_KEY_MAX + 1];
+	char etag[DM_ETAG_MAX], long_etag[DM_ETAG_MAX + 1];
+	struct store_txn *txn = begin(store, true);
+
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &stamp, etag),
+		  -ENOENT);
+	CHECK_INT(store_etag_put(txn, "demo.gbai", "a/b.bas", 7, &stamp,
+				 "9e107d9d372bb6826bd81d3542a419d6"),
+		  0);
+	memset(etag, 0, sizeof(etag));
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &stamp, etag),
+		  0);
+	CHECK_STR(etag, "9e107d9d372bb6826bd81d3542a419d6");
+
+	other = stamp;
+	other.size++;
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &other, etag),
+		  -ENOENT);
+	other = stamp;
+	other.mtime_ns++;
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &other, etag),
+		  -ENOENT);
+	other = stamp;
+	other.ino++;
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &other, etag),
+		  -ENOENT);
+	CHECK_INT(store_etag_get(txn, "demo.gba", "ia/b.bas", 8, &stamp, etag),
+		  -ENOENT);
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.ba", 6, &stamp, etag),
+		  -ENOENT);
+
+	/* a new stamp replaces the entry */
+	other.ino = 43;
+	CHECK_INT(store_etag_put(txn, "demo.gbai", "a/b.bas", 7, &other,
+				 "0123456789abcdef0123456789abcdef-2"),
+		  0);
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &stamp, etag),
+		  -ENOENT);
+	CHECK_INT(store_etag_get(txn, "demo.gbai", "a/b.bas", 7, &other, etag),
+		  0);
+	CHECK_STR(etag, "0123456789abcdef0123456789abcdef-2");
+
+	/* the longest bucket, key and ETag fit */
+	memset(bucket, 'b', sizeof(bucket) - 1);
+	bucket[DM_NAME_MAX] = '\0';
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (char)(255 - i);
+	memset(long_etag, 'f', sizeof(long_etag) - 1);
+	long_etag[DM_ETAG_MAX - 1] = '\0';
+	CHECK_INT(
+		store_etag_put(txn, bucket, key, DM_KEY_MAX, &stamp, long_etag),
+		0);
+	CHECK_INT(store_etag_get(txn, bucket, key, DM_KEY_MAX, &stamp, etag),
+		  0);
+	CHECK_STR(etag, long_etag);
+
+	long_etag[DM_ETAG_MAX - 1] = 'f';
+	long_etag[DM_ETAG_MAX] = '\0';
+	CHECK_INT(store_etag_put(txn, "demo.gbai", "c", 1, &stamp, long_etag),
+		  -EINVAL);
+	CHECK_INT(store_etag_put(txn, "", "c", 1, &stamp, "e"), -EINVAL);
+	bucket[DM_NAME_MAX] = 'b';
+	bucket[DM_NAME_MAX + 1] = '\0';
+	CHECK_INT(store_etag_get(txn, bucket, "c", 1, &stamp, etag), -EINVAL);
+	CHECK_INT(store_etag_put(txn, "demo.gbai", key, DM_KEY_MAX + 1, &stamp,
+				 "e"),
+		  -EINVAL);
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_etag_put(txn, "demo.gbai", "c", 1, &stamp, "e"),
+		  -EROFS);
+	store_txn_abort(txn);
+}
+
+/* ---- a reader in another process ---- */
+
+static bool read_byte(int fd, char want)
+{
+	char c = 0;
+
+	return read(fd, &c, 1) == 1 && c == want;
+}
+
+/*
+ * The reader: told the store folder, it checks what the writer committed
+ * before it started, says 'r' on stdout, waits for 'g' on stdin, then
+ * checks that its old snapshot does not see the writer's newer commit and
+ * a new one does.  Exit status 0 when every check passed.
+ */
+static int reader_main(const char *dir)
+{
+	struct store *store = open_store(dir, STORE_READ_ONLY);
+	struct store_txn *old = NULL, *txn = NULL;
+	struct store_bucket b, nb;
+	struct store_object o;
+	struct store_file_stamp stamp = {1, 2, 3};
+
+	if (!store)
+		return 1;
+	CHECK_INT(store_txn_begin(store, true, &txn), -EROFS);
+
+	old = begin(store, false);
+	CHECK_INT(store_bucket_get(old, "ro.gbai", &b), 0);
+	CHECK_INT(store_object_get(old, b.id, "first", 5, &o), 0);
+	CHECK_INT(store_object_get(old, b.id, "second", 6, &o), -ENOENT);
+	memset(&nb, 0, sizeof(nb));
+	CHECK_INT(store_bucket_put(old, "x.gbai", &nb), -EROFS);
+	CHECK_INT(store_object_put(old, b.id, "x", 1, &o), -EROFS);
+	CHECK_INT(store_object_del(old, b.id, "first", 5), -EROFS);
+	CHECK_INT(store_doomed_add(old, b.id, "x", 1), -EROFS);
+	CHECK_INT(store_doomed_del(old, b.id, "x", 1), -EROFS);
+	CHECK_INT(store_doomed_clear(old, b.id), -EROFS);
+	CHECK_INT(store_etag_put(old, "ro.gbai", "x", 1, &stamp, "e"), -EROFS);
+
+	CHECK(write(STDOUT_FILENO, "r", 1) == 1);
+	CHECK(read_byte(STDIN_FILENO, 'g'));
+
+	CHECK_INT(store_object_get(old, b.id, "second", 6, &o), -ENOENT);
+	store_txn_abort(old);
+	txn = begin(store, false);
+	CHECK_INT(store_object_get(txn, b.id, "second", 6, &o), 0);
+	store_txn_abort(txn);
+	store_close(store);
+	return check_failed ? 1 : 0;
+}
+
+/* Run this program again as the reader, its stdin and stdout on pipes. */
+static pid_t spawn_reader(const char *dir, int *to_reader, int *from_reader)
+{
+	int down[2], up[2];
+	pid_t pid;
+
+	if (pipe(down) || pipe(up))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(down[0], STDIN_FILENO);
+		dup2(up[1], STDOUT_FILENO);
+		execl("/proc/self/exe", "test_store", "--reader", dir,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(down[0]);
+	close(up[1]);
+	*to_reader = down[1];
+	*from_reader = up[0];
+	return pid;
+}
+
+static void test_read_only(struct store *store, const char *dir)
+{
+	char missing[256];
+	struct store *ro = NULL;
+	struct dm_error err;
+	struct store_bucket b;
+	struct store_object o;
+	struct store_txn *txn;
+	int to_reader, from_reader, status = -1;
+	pid_t pid;
+
+	path_in_root(missing, sizeof(missing), "missing");
+	CHECK_INT(store_open(missing, STORE_READ_ONLY, &ro, &err), -ENOENT);
+	CHECK(strstr(err.message, missing) != NULL);
+	CHECK_INT(mkdir(missing, 0700), 0);
+	CHECK_INT(store_open(missing, STORE_READ_ONLY, &ro, &err), -ENOENT);
+	CHECK(strstr(err.message, missing) != NULL);
+
+	txn = begin(store, true);
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(store_bucket_put(txn, "ro.gbai", &b), 0);
+	put_key(txn, b.id, "first", 5, 1);
+	commit(txn);
+
+	pid = spawn_reader(dir, &to_reader, &from_reader);
+	CHECK(pid > 0);
+	if (pid <= 0)
+		return;
+	CHECK(read_byte(from_reader, 'r'));
+
+	txn = begin(store, true);
+	put_key(txn, b.id, "second", 6, 2);
+	commit(txn);
+	CHECK(write(to_reader, "g", 1) == 1);
+
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(to_reader);
+	close(from_reader);
+
+	txn = begin(store, false);
+	CHECK_INT(store_object_get(txn, b.id, "second", 6, &o), 0);
+	store_txn_abort(txn);
+}
+
+/* ---- damaged records ---- */
+
+struct raw_env {
+	MDB_env *env;
+	MDB_txn *txn;
+};
+
+static bool raw_open(struct raw_env *raw, const char *dir)
+{
+	return mdb_env_create(&raw->env) == 0 &&
+	       mdb_env_set_maxdbs(raw->env, 8) == 0 &&
+	       mdb_env_set_mapsize(raw->env, (size_t)1 << 30) == 0 &&
+	       mdb_env_open(raw->env, dir, 0, 0600) == 0 &&
+	       mdb_txn_begin(raw->env, NULL, 0, &raw->txn) == 0;
+}
+
+static void raw_close(struct raw_env *raw)
+{
+	CHECK_INT(mdb_txn_commit(raw->txn), 0);
+	mdb_env_close(raw->env);
+}
+
+static int raw_put(struct raw_env *raw, const char *db, const void *key,
+		   size_t key_len, const void *val, size_t val_len)
+{
+	MDB_val k = {key_len, (void *)key}, v = {val_len, (void *)val};
+	MDB_dbi dbi;
+	int rc;
+
+	rc = mdb_dbi_open(raw->txn, db, 0, &dbi);
+	return rc ? rc : mdb_put(raw->txn, dbi, &k, &v, 0);
+}
+
+/* bucket id 1, big-endian, then the key: the layout of object keys. */
+static size_t raw_object_key(unsigned char *buf, const char *key)
+{
+	size_t len = strlen(key);
+
+	memcpy(buf, "\0\0\0\1", 4);
+	memcpy(buf + 4, key, len);
+	return 4 + len;
+}
+
+static int raw_put_object(struct raw_env *raw, const char *key, const void *val,
+			  size_t val_len)
+{
+	unsigned char k[64];
+
+	return raw_put(raw, "objects", k, raw_object_key(k, key), val, val_len);
+}
+
+/*
+ * A good record, cut at every length, plus wrong versions, states,
+ * varints and string lengths.  Returns how many cut records were written.
+ */
+static size_t write_damaged_objects(struct raw_env *raw)
+{
+	unsigned char k[64], good[512], bad[600];
+	MDB_val key, val;
+	MDB_dbi dbi;
+	char name[32];
+
+	key.mv_size = raw_object_key(k, "good");
+	key.mv_data = k;
+	CHECK_INT(mdb_dbi_open(raw->txn, "objects", 0, &dbi), 0);
+	CHECK_INT(mdb_get(raw->txn, dbi, &key, &val), 0);
+	/* a mirrored object with a 32-digit ETag and no error is small */
+	CHECK(val.mv_size >= 40 && val.mv_size <= 100);
+	if (val.mv_size < 40 || val.mv_size > sizeof(good) - 1)
+		return 0;
+	memcpy(good, val.mv_data, val.mv_size);
+
+	for (size_t len = 0; len < val.mv_size; len++) {
+		snprintf(name, sizeof(name), "cut%03zu", len);
+		CHECK_INT(raw_put_object(raw, name, good, len), 0);
+	}
+	good[val.mv_size] = 0;
+	CHECK_INT(raw_put_object(raw, "trailing", good, val.mv_size + 1), 0);
+
+	memcpy(bad, good, val.mv_size);
+	bad[0] = 2;
+	CHECK_INT(raw_put_object(raw, "version", bad, val.mv_size), 0);
+	bad[0] = 1;
+	bad[1] = 9;
+	CHECK_INT(raw_put_object(raw, "state", bad, val.mv_size), 0);
+
+	bad[1] = 1;
+	memset(bad + 2, 0xff, 11);
+	CHECK_INT(raw_put_object(raw, "varint", bad, 13), 0);
+	bad[2] = DM_ETAG_MAX;
+	memset(bad + 3, 'e', sizeof(bad) - 3);
+	CHECK_INT(raw_put_object(raw, "etaglen", bad, sizeof(bad)), 0);
+	return val.mv_size;
+}
+
+static void write_damaged_others(struct raw_env *raw)
+{
+	unsigned char name[DM_NAME_MAX + 1 + 8], md5[16], k[64];
+	size_t len;
+
+	CHECK_INT(raw_put(raw, "buckets", "bad.gbai", 8, "\1", 1), 0);
+	CHECK_INT(
+		raw_put(raw, "failures", k, raw_object_key(k, "orphan"), "", 0),
+		0);
+
+	len = (size_t)snprintf((char *)name, sizeof(name), "d.gbai") + 1;
+	memcpy(name + len, "x.bas", 5);
+	len += 5;
+	CHECK(EVP_Digest(name, len, md5, NULL, EVP_md5(), NULL) == 1);
+	CHECK_INT(raw_put(raw, "etags", md5, sizeof(md5), "\1\377", 2), 0);
+}
+
+static void check_damaged(struct store *store, size_t cuts)
+{
+	struct store_file_stamp stamp = {0, 0, 0};
+	struct failure_list list = {.count = 0};
+	struct store_cursor *cur = NULL;
+	struct store_bucket b;
+	struct store_object o;
+	const char *key;
+	size_t key_len;
+	char name[32], etag[DM_ETAG_MAX];
+	const char *bad[] = {"trailing", "version", "state", "varint",
+			     "etaglen"};
+	struct store_txn *txn = begin(store, false);
+
+	for (size_t len = 0; len < cuts; len++) {
+		snprintf(name, sizeof(name), "cut%03zu", len);
+		CHECK_INT(store_object_get(txn, 1, name, strlen(name), &o),
+			  -EIO);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(store_object_get(txn, 1, bad[i], strlen(bad[i]), &o),
+			  -EIO);
+	CHECK_INT(store_object_get(txn, 1, "good", 4, &o), 0);
+
+	CHECK_INT(store_cursor_open(txn, 1, &cur), 0);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, &o), -EIO);
+	CHECK_INT(store_cursor_get(cur, &key, &key_len, NULL), 0);
+	store_cursor_close(cur);
+
+	CHECK_INT(store_bucket_get(txn, "bad.gbai", &b), -EIO);
+	CHECK_INT(store_bucket_foreach(txn, collect_bucket,
+				       &(struct name_list){.count = 0}),
+		  -EIO);
+	CHECK_INT(store_failure_foreach(txn, 1, collect_failure, &list), -EIO);
+	CHECK_INT(store_etag_get(txn, "d.gbai", "x.bas", 5, &stamp, etag),
+		  -EIO);
+	store_txn_abort(txn);
+}
+
+static void test_damaged(const char *dir)
+{
+	const unsigned char schema[4] = {99, 0, 0, 0};
+	struct store *store = open_store(dir, STORE_READ_WRITE);
+	struct store_bucket b = {.id = 0};
+	struct dm_error err;
+	struct store_txn *txn;
+	struct raw_env raw;
+	size_t cuts = 0;
+
+	txn = begin(store, true);
+	CHECK_INT(store_bucket_put(txn, "d.gbai", &b), 0);
+	CHECK_INT(b.id, 1);
+	put_key(txn, 1, "good", 4, 123456);
+	commit(txn);
+	store_close(store);
+
+	CHECK(raw_open(&raw, dir));
+	cuts = write_damaged_objects(&raw);
+	write_damaged_others(&raw);
+	raw_close(&raw);
+
+	store = open_store(dir, STORE_READ_WRITE);
+	check_damaged(store, cuts);
+	store_close(store);
+
+	CHECK(raw_open(&raw, dir));
+	CHECK_INT(raw_put(&raw, "meta", "schema", 6, schema, sizeof(schema)),
+		  0);
+	raw_close(&raw);
+	store = NULL;
+	CHECK_INT(store_open(dir, STORE_READ_WRITE, &store, &err), -EIO);
+	CHECK(strstr(err.message, "schema version 99") != NULL);
+	CHECK_INT(store_open(dir, STORE_READ_ONLY, &store, &err), -EIO);
+	CHECK(store == NULL);
+}
+
+/* ---- many objects and store_trim() ---- */
+
+#define MANY_OBJECTS 200000
+#define BATCH	     1000
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static long long resident_bytes(void)
+{
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (long long)resident * sysconf(_SC_PAGESIZE);
+}
+
+static int put_many(struct store *store)
+{
+	struct store_object o;
+	char key[64];
+	int failed = 0;
+
+	fill_object(&o, 7);
+	for (unsigned batch = 0; batch < MANY_OBJECTS / BATCH; batch++) {
+		struct store_txn *txn = NULL;
+
+		if (store_txn_begin(store, true, &txn))
+			return -1;
+		for (unsigned i = batch * BATCH; i < (batch + 1) * BATCH; i++) {
+			int len = snprintf(key, sizeof(key),
+					   "bots/b%03u.gbai/dialogs/f%07u.bas",
+					   i / 5000, i);
+
+			o.size = i;
+			failed += store_object_put(txn, 1, key, (size_t)len,
+						   &o) != 0;
+		}
+		failed += store_txn_commit(txn) != 0;
+	}
+	return failed;
+}
+
+/* Walk every object in order; returns how many were seen in order. */
+static long walk_many(struct store *store)
+{
+	char previous[DM_KEY_MAX + 1] = "";
+	struct store_cursor *cur = NULL;
+	struct store_object o;
+	size_t previous_len = 0, len;
+	const char *key;
+	long seen = 0;
+	struct store_txn *txn = begin(store, false);
+
+	if (!txn || store_cursor_open(txn, 1, &cur))
+		return -1;
+	while (store_cursor_get(cur, &key, &len, &o) == 0) {
+		if (key_cmp(previous, previous_len, key, len) >= 0 ||
+		    o.size != (uint64_t)seen)
+			break;
+		memcpy(previous, key, len);
+		previous_len = len;
+		seen++;
+		if (store_cursor_next(cur))
+			break;
+	}
+	store_cursor_close(cur);
+	store_txn_abort(txn);
+	return seen;
+}
+
+static void test_many_and_trim(const char *dir)
+{
+	struct store *store = open_store(dir, STORE_READ_WRITE);
+	long long before, walked, trimmed;
+
+	if (!store)
+		return;
+	CHECK_INT(put_many(store), 0);
+
+	store_trim(store);
+	before = resident_bytes();
+	CHECK_INT(walk_many(store), MANY_OBJECTS);
+	walked = resident_bytes();
+	store_trim(store);
+	trimmed = resident_bytes();
+
+	/*
+	 * The walk maps tens of MiB of pages in; the trim must give back at
+	 * least three quarters of that growth.
+	 */
+	CHECK(walked - before > (8 << 20));
+	CHECK(trimmed - before < (walked - before) / 4);
+	if (walked - before <= (8 << 20) ||
+	    trimmed - before >= (walked - before) / 4)
+		fprintf(stderr, "rss before %lld, walked %lld, trimmed %lld\n",
+			before, walked, trimmed);
+	store_close(store);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[256];
+	struct store *store;
+
+	if (argc == 3 && strcmp(argv[1], "--reader") == 0)
+		return reader_main(argv[2]);
+
+	if (!mkdtemp(root)) {
+		perror("mkdtemp");
+		return 1;
+	}
+
+	path_in_root(dir, sizeof(dir), "main");
+	test_buckets(dir);
+	store = open_store(dir, STORE_READ_WRITE);
+	if (store) {
+		test_objects(store);
+		test_cursor(store);
+		test_failures(store);
+		test_doomed(store);
+		test_etags(store);
+		test_read_only(store, dir);
+		store_close(store);
+	}
+
+	path_in_root(dir, sizeof(dir), "damaged");
+	test_damaged(dir);
+	path_in_root(dir, sizeof(dir), "big");
+	test_many_and_trim(dir);
+
+	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return check_summary();
+}
