@@ -155,7 +155,7 @@ static bool set_value(struct dm_config *cfg, const struct config_key *key,
 		      const char *value, char *problem, size_t len)
 {
 	void *field = (char *)cfg + key->offset;
-	unsigned number;
+	unsigned number = 0;
 
 	switch (key->type) {
 	case VALUE_STRING: {

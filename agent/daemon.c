@@ -73,6 +73,13 @@ static void apply_log_level(const struct agent *a)
 			    level, log_max_level);
 }
 
+static void log_running(const struct agent *a)
+{
+	log_info("drivemon %s: mirroring %s into %s every %u ms",
+		 DRIVEMON_VERSION, a->cfg->endpoint, a->cfg->work_root,
+		 a->cfg->poll_interval_ms);
+}
+
 static int load_config(const char *path, struct dm_config **cfg)
 {
 	struct dm_error err = {0};
@@ -126,6 +133,7 @@ static void reload(struct agent *a)
 		return;
 	}
 	apply_log_level(a);
+	log_running(a);
 }
 
 static void format_bytes(uint64_t bytes, char *out, size_t len)
@@ -287,9 +295,7 @@ int daemon_run(const struct daemon_options *options)
 		goto out_close;
 	}
 	apply_log_level(&a);
-	log_info("drivemon %s: mirroring %s into %s every %u ms",
-		 DRIVEMON_VERSION, a.cfg->endpoint, a.cfg->work_root,
-		 a.cfg->poll_interval_ms);
+	log_running(&a);
 
 	rc = run_cycle(&a);
 	if (options->once) {

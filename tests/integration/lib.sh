@@ -35,6 +35,10 @@ mkdir -p "$EXPECT" "$DRIVE_ROOT"
 cleanup()
 {
 	stop_agent
+	if [ -n "$PROXY_PID" ]; then
+		kill "$PROXY_PID" 2>/dev/null || true
+		wait "$PROXY_PID" 2>/dev/null || true
+	fi
 	if [ "$DM_DRIVE" = s3 ]; then
 		for b in "${BUCKETS[@]}"; do
 			s3 rb "$b" >/dev/null 2>&1 || true
@@ -76,14 +80,41 @@ if [ "$DM_DRIVE" = s3 ]; then
 	set -a
 	. "$DM_RGW_DIR/credentials.env"
 	set +a
-	ENDPOINT=${DM_ENDPOINT:-http://127.0.0.1:$DM_RGW_PORT}
+	S3_DIRECT=http://127.0.0.1:$DM_RGW_PORT
+	ENDPOINT=$S3_DIRECT
 else
 	ENDPOINT=file://$DRIVE_ROOT
 fi
 
+# s3 ARGS...: the test's own S3 client, straight to the gateway.
 s3()
 {
-	"$PY" "$DM_HARNESS/s3util.py" --endpoint "$ENDPOINT" "$@"
+	"$PY" "$DM_HARNESS/s3util.py" --endpoint "$S3_DIRECT" "$@"
+}
+
+# use_proxy: put the counting, fault-injecting proxy between drivemon and
+# the gateway.  Requests go to $PROXY_LOG; rules are written to
+# $PROXY_CONTROL.  Call before write_config.
+PROXY_PID=
+use_proxy()
+{
+	local port=$((DM_RGW_PORT + 20 + RANDOM % 20))
+	PROXY_LOG=$T/proxy.log
+	PROXY_CONTROL=$T/proxy.control
+	: >"$PROXY_LOG"
+	"$PY" "$DM_HARNESS/s3proxy.py" --listen "$port" \
+		--upstream "$DM_RGW_PORT" --log "$PROXY_LOG" \
+		--control "$PROXY_CONTROL" --pid-file "$T/proxy.pid" \
+		2>>"$T/proxy.err" &
+	PROXY_PID=$!
+	wait_until 10 test -s "$T/proxy.pid"
+	ENDPOINT=http://127.0.0.1:$port
+}
+
+# object_gets BUCKET: GET requests for objects of BUCKET the proxy saw.
+object_gets()
+{
+	grep -c "^GET /$1/[^?]" "$PROXY_LOG" || true
 }
 
 # new_bucket NAME: a bucket unique to this run, its name on stdout.

@@ -2,6 +2,7 @@
  * test_config.c - reading drivemon.conf: values, defaults and the errors
  * a user sees for a bad file.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,14 +98,14 @@ static void test_credentials(void)
 {
 	struct dm_config *cfg = NULL;
 	struct dm_error err;
-	char text[512];
-	const char *creds;
+	char text[512], creds[256];
 
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	creds = write_file("credentials",
-			   "access_key = AK:with:colons\nsecret_key = s3cr3t\n",
-			   0644);
+	snprintf(creds, sizeof(creds), "%s",
+		 write_file("credentials",
+			    "access_key = AK:with:colons\nsecret_key = s3cr3t\n",
+			    0644));
 	snprintf(text, sizeof(text),
 		 "[drive]\nendpoint = http://127.0.0.1:1\ncredentials_file = "
 		 "%s\n",

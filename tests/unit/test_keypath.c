@@ -1,6 +1,7 @@
 /*
  * test_keypath.c - which object keys may become paths under work_root.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "check.h"

@@ -447,7 +447,7 @@ static void check_walk(struct store_txn *txn, uint32_t bucket_id, size_t n)
 	do {
 		check_cursor_at(cur, n, i);
 	} while (++i <= n && store_cursor_next(cur) == 0);
-	CHECK_INT(i, n + 1);
+	CHECK_INT(i, n);
 	check_cursor_at(cur, n, n);
 	CHECK_INT(store_cursor_next(cur), -ENOENT);
 	CHECK_INT(store_cursor_next(cur), -ENOENT);
@@ -905,6 +905,10 @@ static pid_t spawn_reader(const char *dir, int *to_reader, int *from_reader)
 	if (pid == 0) {
 		dup2(down[0], STDIN_FILENO);
 		dup2(up[1], STDOUT_FILENO);
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
 		execl("/proc/self/exe", "test_store", "--reader", dir,
 		      (char *)NULL);
 		_exit(127);
@@ -1050,27 +1054,64 @@ static size_t write_damaged_objects(struct raw_env *raw)
 	bad[1] = 1;
 	memset(bad + 2, 0xff, 11);
 	CHECK_INT(raw_put_object(raw, "varint", bad, 13), 0);
+	/* the ETag, 32 digits at offset 3, made one byte longer than fits */
+	CHECK_INT(good[2], 32);
+	memcpy(bad, good, 2);
+	memset(bad + 3, 'e', DM_ETAG_MAX - 1);
+	memcpy(bad + 2 + DM_ETAG_MAX, good + 3 + 32, val.mv_size - 3 - 32);
+	bad[2] = DM_ETAG_MAX - 1;
+	CHECK_INT(raw_put_object(raw, "etag79", bad, val.mv_size + 47), 0);
+	memmove(bad + 3 + DM_ETAG_MAX, bad + 2 + DM_ETAG_MAX,
+		val.mv_size - 3 - 32);
+	bad[2 + DM_ETAG_MAX] = 'e';
 	bad[2] = DM_ETAG_MAX;
-	memset(bad + 3, 'e', sizeof(bad) - 3);
-	CHECK_INT(raw_put_object(raw, "etaglen", bad, sizeof(bad)), 0);
+	CHECK_INT(raw_put_object(raw, "etag80", bad, val.mv_size + 48), 0);
 	return val.mv_size;
+}
+
+/*
+ * An ETag cache entry for bucket "d.gbai" and key, holding stored_key as
+ * its name: version 1, a zero stamp, ETag "e", then the name.  Writing
+ * another key's name makes an MD5 collision.  Without a record, garbage.
+ */
+static void raw_put_etag(struct raw_env *raw, const char *key,
+			 const char *stored_key)
+{
+	unsigned char name[32], md5[16], record[64] = {1, 0, 0, 0, 1, 'e'};
+	size_t len = (size_t)snprintf((char *)name, sizeof(name), "d.gbai%c%s",
+				      '\0', key);
+	size_t record_len = 6;
+
+	CHECK(EVP_Digest(name, len, md5, NULL, EVP_md5(), NULL) == 1);
+	if (stored_key) {
+		record[record_len++] = (unsigned char)(7 + strlen(stored_key));
+		memcpy(record + record_len, "d.gbai", 7);
+		memcpy(record + record_len + 7, stored_key, strlen(stored_key));
+		record_len += 7 + strlen(stored_key);
+	} else {
+		record[1] = 0xff;
+		record_len = 2;
+	}
+	CHECK_INT(raw_put(raw, "etags", md5, sizeof(md5), record, record_len),
+		  0);
 }
 
 static void write_damaged_others(struct raw_env *raw)
 {
-	unsigned char name[DM_NAME_MAX + 1 + 8], md5[16], k[64];
-	size_t len;
+	unsigned char k[64];
+
+	const unsigned char id_zero[15] = {1}; /* a whole record, id 0 */
 
 	CHECK_INT(raw_put(raw, "buckets", "bad.gbai", 8, "\1", 1), 0);
+	CHECK_INT(raw_put(raw, "buckets", "zero.gbai", 9, id_zero,
+			  sizeof(id_zero)),
+		  0);
 	CHECK_INT(
 		raw_put(raw, "failures", k, raw_object_key(k, "orphan"), "", 0),
 		0);
-
-	len = (size_t)snprintf((char *)name, sizeof(name), "d.gbai") + 1;
-	memcpy(name + len, "x.bas", 5);
-	len += 5;
-	CHECK(EVP_Digest(name, len, md5, NULL, EVP_md5(), NULL) == 1);
-	CHECK_INT(raw_put(raw, "etags", md5, sizeof(md5), "\1\377", 2), 0);
+	raw_put_etag(raw, "x.bas", NULL);
+	raw_put_etag(raw, "y.bas", "other.bas");
+	raw_put_etag(raw, "z.bas", "z.bas");
 }
 
 static void check_damaged(struct store *store, size_t cuts)
@@ -1084,7 +1125,7 @@ static void check_damaged(struct store *store, size_t cuts)
 	size_t key_len;
 	char name[32], etag[DM_ETAG_MAX];
 	const char *bad[] = {"trailing", "version", "state", "varint",
-			     "etaglen"};
+			     "etag80"};
 	struct store_txn *txn = begin(store, false);
 
 	for (size_t len = 0; len < cuts; len++) {
@@ -1096,6 +1137,8 @@ static void check_damaged(struct store *store, size_t cuts)
 		CHECK_INT(store_object_get(txn, 1, bad[i], strlen(bad[i]), &o),
 			  -EIO);
 	CHECK_INT(store_object_get(txn, 1, "good", 4, &o), 0);
+	CHECK_INT(store_object_get(txn, 1, "etag79", 6, &o), 0);
+	CHECK_INT(strlen(o.etag), DM_ETAG_MAX - 1);
 
 	CHECK_INT(store_cursor_open(txn, 1, &cur), 0);
 	CHECK_INT(store_cursor_get(cur, &key, &key_len, &o), -EIO);
@@ -1103,12 +1146,17 @@ static void check_damaged(struct store *store, size_t cuts)
 	store_cursor_close(cur);
 
 	CHECK_INT(store_bucket_get(txn, "bad.gbai", &b), -EIO);
+	CHECK_INT(store_bucket_get(txn, "zero.gbai", &b), -EIO);
 	CHECK_INT(store_bucket_foreach(txn, collect_bucket,
 				       &(struct name_list){.count = 0}),
 		  -EIO);
 	CHECK_INT(store_failure_foreach(txn, 1, collect_failure, &list), -EIO);
 	CHECK_INT(store_etag_get(txn, "d.gbai", "x.bas", 5, &stamp, etag),
 		  -EIO);
+	CHECK_INT(store_etag_get(txn, "d.gbai", "y.bas", 5, &stamp, etag),
+		  -ENOENT);
+	CHECK_INT(store_etag_get(txn, "d.gbai", "z.bas", 5, &stamp, etag), 0);
+	CHECK_STR(etag, "e");
 	store_txn_abort(txn);
 }
 
