@@ -8,7 +8,7 @@
  * the environment or from a file that only its owner may read.
  */
 #include "config.h"
-#include "limits.h"
+#include "dm_limits.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -37,7 +37,7 @@ struct config_key {
 	enum value_type type;
 	size_t offset;
 	const char *fallback;
-	unsigned long min, max;	/* for counts and durations (ms) */
+	unsigned long min, max; /* for counts and durations (ms) */
 };
 
 #define FIELD(f) offsetof(struct dm_config, f)
@@ -48,8 +48,8 @@ static const struct config_key config_keys[] = {
 	{"drive", "region", VALUE_STRING, FIELD(region), "us-east-1", 0, 0},
 	{"drive", "path_style", VALUE_BOOL, FIELD(path_style), "true", 0, 0},
 	{"drive", "buckets", VALUE_STRING, FIELD(buckets), "*.gbai", 0, 0},
-	{"drive", "credentials_file", VALUE_STRING, FIELD(credentials_file),
-	 "", 0, 0},
+	{"drive", "credentials_file", VALUE_STRING, FIELD(credentials_file), "",
+	 0, 0},
 	{"agent", "work_root", VALUE_STRING, FIELD(work_root),
 	 "/var/lib/drivemon/work", 0, 0},
 	{"agent", "state_dir", VALUE_STRING, FIELD(state_dir),
@@ -58,8 +58,8 @@ static const struct config_key config_keys[] = {
 	 "10s", 100, 86400000},
 	{"agent", "download_concurrency", VALUE_COUNT,
 	 FIELD(download_concurrency), "8", 1, 64},
-	{"agent", "max_object_size", VALUE_SIZE, FIELD(max_object_size),
-	 "512M", 0, 0},
+	{"agent", "max_object_size", VALUE_SIZE, FIELD(max_object_size), "512M",
+	 0, 0},
 	{"agent", "retry_base", VALUE_DURATION, FIELD(retry_base_ms), "5s", 100,
 	 86400000},
 	{"agent", "retry_max", VALUE_DURATION, FIELD(retry_max_ms), "1h", 100,
@@ -77,7 +77,10 @@ bool config_parse_duration(const char *text, unsigned *ms)
 	static const struct {
 		const char *suffix;
 		unsigned long long factor;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	} units[] = {{"ms", 1},
+		     {"s", 1000},
+		     {"m", 60000},
+		     {"h", 3600000},
 		     {"", 1000}};
 	char *end;
 	unsigned long long n;
@@ -177,7 +180,8 @@ static bool set_value(struct dm_config *cfg, const struct config_key *key,
 	case VALUE_SIZE:
 		if (config_parse_size(value, field))
 			return true;
-		snprintf(problem, len, "'%s' is not a size such as 512M", value);
+		snprintf(problem, len, "'%s' is not a size such as 512M",
+			 value);
 		return false;
 	case VALUE_DURATION:
 		if (!config_parse_duration(value, &number)) {
@@ -280,10 +284,11 @@ static int load_credentials_file(struct dm_config *cfg, struct dm_error *err)
 		return dm_error_set(err, -errno, "%s: cannot read: %s", path,
 				    strerror(errno));
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return dm_error_set(err, -EPERM,
-				    "%s: mode %04o lets others read the secret; "
-				    "chmod 600 it",
-				    path, (unsigned)(st.st_mode & 07777));
+		return dm_error_set(
+			err, -EPERM,
+			"%s: mode %04o lets others read the secret; "
+			"chmod 600 it",
+			path, (unsigned)(st.st_mode & 07777));
 
 	line = ini_parse(path, on_credential, &state);
 	if (line < 0)

@@ -21,12 +21,12 @@ struct dm_config {
 	char *path; /* the file read */
 
 	/* [drive] */
-	char *endpoint;	 /* http(s)://host:port or file:///folder */
+	char *endpoint; /* http(s)://host:port or file:///folder */
 	char *region;
 	bool path_style;
-	char *buckets;		 /* glob over ListBuckets, or a comma list */
-	char *credentials_file;	 /* "" when none */
-	char *access_key;	 /* from the environment or the file */
+	char *buckets;		/* glob over ListBuckets, or a comma list */
+	char *credentials_file; /* "" when none */
+	char *access_key;	/* from the environment or the file */
 	char *secret_key;
 
 	/* [agent] */
@@ -35,7 +35,7 @@ struct dm_config {
 	unsigned poll_interval_ms;
 	unsigned download_concurrency;
 	uint64_t max_object_size;
-	unsigned retry_base_ms;	/* first retry delay of a failing object */
+	unsigned retry_base_ms; /* first retry delay of a failing object */
 	unsigned retry_max_ms;	/* backoff never waits longer */
 	char *log_level;
 };

@@ -87,7 +87,8 @@ static int load_config(const char *path, struct dm_config **cfg)
 	int rc = config_load(path, 0, cfg, &err);
 
 	if (rc < 0)
-		log_err("config: %s", dm_error_str(&err, detail, sizeof(detail)));
+		log_err("config: %s",
+			dm_error_str(&err, detail, sizeof(detail)));
 	return rc;
 }
 
@@ -101,9 +102,10 @@ static bool drain_signals(struct agent *a)
 			a->reload = true;
 		} else {
 			if (!a->stop)
-				log_notice("drivemon: signal %u, stopping after "
-					   "the write in progress",
-					   info.ssi_signo);
+				log_notice(
+					"drivemon: signal %u, stopping after "
+					"the write in progress",
+					info.ssi_signo);
 			a->stop = true;
 		}
 	}
@@ -196,8 +198,8 @@ static int arm_timer(struct agent *a)
 	struct itimerspec next = {0};
 
 	next.it_value.tv_sec = a->cfg->poll_interval_ms / 1000;
-	next.it_value.tv_nsec = (long)(a->cfg->poll_interval_ms % 1000) *
-				1000000;
+	next.it_value.tv_nsec =
+		(long)(a->cfg->poll_interval_ms % 1000) * 1000000;
 	return timerfd_settime(a->timer_fd, 0, &next, NULL);
 }
 
@@ -215,8 +217,8 @@ static int setup_events(struct agent *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	a->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_NONBLOCK | TFD_CLOEXEC);
+	a->timer_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0)
 		return -errno;

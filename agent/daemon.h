@@ -15,8 +15,8 @@
 
 struct daemon_options {
 	const char *config_path;
-	bool once;		/* one cycle, then exit */
-	const char *log_level;	/* from -v or DRIVEMON_LOG; NULL: config's */
+	bool once;	       /* one cycle, then exit */
+	const char *log_level; /* from -v or DRIVEMON_LOG; NULL: config's */
 };
 
 /* Exit statuses of drivemon. */

@@ -10,7 +10,7 @@
 #include "config.h"
 
 /* Seconds without a byte before a transfer is given up. */
-#define S3_STALL_TIMEOUT_S 30
+#define S3_STALL_TIMEOUT_S    30
 #define S3_CONNECT_TIMEOUT_MS 5000
 
 int drive_open(const struct dm_config *cfg, struct store *store,
@@ -47,8 +47,8 @@ int drive_list_buckets(struct drive *d, drive_bucket_fn fn, void *ctx,
 	return d->ops->list_buckets(d, fn, ctx, err);
 }
 
-int drive_list(struct drive *d, const char *bucket, drive_page_fn fn,
-	       void *ctx, struct dm_error *err)
+int drive_list(struct drive *d, const char *bucket, drive_page_fn fn, void *ctx,
+	       struct dm_error *err)
 {
 	dm_error_clear(err);
 	return d->ops->list(d, bucket, fn, ctx, err);

@@ -18,18 +18,18 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "limits.h"
+#include "dm_limits.h"
 
 struct dm_config;
 struct store;
 
 /* One object as a listing or a HEAD reports it. */
 struct drive_object {
-	const char *key;    /* borrowed: valid until the callback returns */
-	size_t key_len;     /* keys may hold any byte; NUL is refused later */
+	const char *key; /* borrowed: valid until the callback returns */
+	size_t key_len;	 /* keys may hold any byte; NUL is refused later */
 	char etag[DM_ETAG_MAX]; /* without the surrounding quotes */
 	uint64_t size;
-	int64_t last_modified;	/* seconds since the epoch */
+	int64_t last_modified; /* seconds since the epoch */
 };
 
 /*
@@ -55,10 +55,10 @@ struct drive_get {
 	const char *bucket;
 	const char *key;
 	size_t key_len;
-	int fd;		/* empty temporary file; the content is written here */
+	int fd; /* empty temporary file; the content is written here */
 
 	/* results, valid after drive_get_batch() */
-	int result;		/* 0, or negative errno with error filled */
+	int result; /* 0, or negative errno with error filled */
 	struct dm_error error;
 	char etag[DM_ETAG_MAX]; /* the ETag the GET answered, unquoted */
 	uint64_t size;		/* bytes written to fd */
@@ -84,7 +84,7 @@ struct drive_ops {
 
 struct drive {
 	const struct drive_ops *ops;
-	uint64_t max_object_size;   /* larger objects fail with -EFBIG */
+	uint64_t max_object_size; /* larger objects fail with -EFBIG */
 };
 
 /*
@@ -111,8 +111,8 @@ int drive_list_buckets(struct drive *d, drive_bucket_fn fn, void *ctx,
  * short returns -errno, and the pages seen so far must not be taken as the
  * whole bucket.  Keys ending in "/" (folder markers) are listed too.
  */
-int drive_list(struct drive *d, const char *bucket, drive_page_fn fn,
-	       void *ctx, struct dm_error *err);
+int drive_list(struct drive *d, const char *bucket, drive_page_fn fn, void *ctx,
+	       struct dm_error *err);
 
 /* Metadata of one object; -ENOENT when there is none. */
 int drive_head(struct drive *d, const char *bucket, const char *key,
@@ -128,15 +128,16 @@ void drive_get_batch(struct drive *d, struct drive_get *gets, size_t count,
 
 /* Constructors used by drive_open(); exposed for the tests. */
 struct s3_settings {
-	const char *endpoint;	/* "http://host:port" or "https://..." */
+	const char *endpoint; /* "http://host:port" or "https://..." */
 	const char *region;
-	bool path_style;	/* http://host/bucket/key, else bucket.host */
+	bool path_style; /* http://host/bucket/key, else bucket.host */
 	const char *access_key;
 	const char *secret_key;
-	unsigned concurrency;	/* parallel transfers in drive_get_batch() */
+	unsigned concurrency; /* parallel transfers in drive_get_batch() */
 	uint64_t max_object_size;
 	long connect_timeout_ms;
-	long low_speed_time_s;	/* abort a transfer slower than 1 B/s for this long */
+	long low_speed_time_s; /* abort a transfer slower than 1 B/s for this
+				  long */
 };
 
 int drive_s3_open(const struct s3_settings *settings, struct drive **out,

@@ -71,8 +71,8 @@ static struct file_drive *file_drive_of(struct drive *d)
 static int stamp_of(const struct stat *st, struct store_file_stamp *stamp)
 {
 	stamp->size = (uint64_t)st->st_size;
-	stamp->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-			  st->st_mtim.tv_nsec;
+	stamp->mtime_ns =
+		(int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	stamp->ino = (uint64_t)st->st_ino;
 	return 0;
 }
@@ -246,7 +246,8 @@ static int read_entries(int dir_fd, struct entry **out, size_t *count)
 		struct entry *e;
 
 		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+		    (!de->d_name[1] ||
+		     (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
 		if (n == cap) {
 			struct entry *grown;
@@ -301,9 +302,9 @@ static int walk_folder(struct walk *w, int dir_fd, char *prefix,
 	rc = read_entries(dir_fd, &entries, &count);
 	if (rc < 0) {
 		free_entries(entries, count);
-		return dm_error_set(w->err, rc, "cannot read folder '%s/%.*s': %s",
-				    w->bucket, (int)prefix_len, prefix,
-				    strerror(-rc));
+		return dm_error_set(
+			w->err, rc, "cannot read folder '%s/%.*s': %s",
+			w->bucket, (int)prefix_len, prefix, strerror(-rc));
 	}
 
 	for (size_t i = 0; i < count && rc == 0; i++) {
@@ -317,8 +318,9 @@ static int walk_folder(struct walk *w, int dir_fd, char *prefix,
 		}
 		if (prefix_len + name_len > DM_KEY_MAX)
 			continue;
-		sub_fd = openat(dir_fd, e->name,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		sub_fd =
+			openat(dir_fd, e->name,
+			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub_fd < 0)
 			continue;
 		memcpy(prefix + prefix_len, e->name, name_len + 1);
@@ -352,8 +354,11 @@ static int file_list(struct drive *d, const char *bucket, drive_page_fn fn,
 {
 	struct file_drive *fdrive = file_drive_of(d);
 	char prefix[DM_KEY_MAX + DM_NAME_MAX + 2] = "";
-	struct walk w = {.drive = fdrive, .bucket = bucket, .fn = fn,
-			 .ctx = ctx, .err = err};
+	struct walk w = {.drive = fdrive,
+			 .bucket = bucket,
+			 .fn = fn,
+			 .ctx = ctx,
+			 .err = err};
 	int rc;
 
 	w.bucket_fd = open_bucket(fdrive, bucket, err);
@@ -555,8 +560,9 @@ int drive_file_open(const char *root, uint64_t max_object_size,
 		int rc = -errno;
 
 		free(fdrive);
-		return dm_error_set(err, rc, "cannot open drive folder '%s': %s",
-				    root, strerror(-rc));
+		return dm_error_set(err, rc,
+				    "cannot open drive folder '%s': %s", root,
+				    strerror(-rc));
 	}
 	fdrive->base.ops = &file_ops;
 	fdrive->base.max_object_size = max_object_size;

@@ -35,8 +35,8 @@ const char *dm_error_str(const struct dm_error *err, char *buf, size_t len)
 	if (len == 0)
 		return buf;
 
-	n = snprintf(buf, len, "%s", err->message[0] ? err->message
-						      : strerror(-err->code));
+	n = snprintf(buf, len, "%s",
+		     err->message[0] ? err->message : strerror(-err->code));
 	if (n < 0 || (size_t)n >= len)
 		return buf;
 

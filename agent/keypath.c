@@ -6,22 +6,23 @@
 #include <errno.h>
 #include <string.h>
 
-#include "limits.h"
+#include "dm_limits.h"
 
 static int check_component(const char *part, size_t len, struct dm_error *err)
 {
 	if (len == 0)
-		return dm_error_set(err, -EINVAL, "has an empty path component");
+		return dm_error_set(err, -EINVAL,
+				    "has an empty path component");
 	if ((len == 1 && part[0] == '.') ||
 	    (len == 2 && part[0] == '.' && part[1] == '.'))
-		return dm_error_set(err, -EINVAL,
-				    "has a '%.*s' path component", (int)len,
-				    part);
+		return dm_error_set(err, -EINVAL, "has a '%.*s' path component",
+				    (int)len, part);
 	if (len > DM_NAME_MAX)
-		return dm_error_set(err, -EINVAL,
-				    "has a path component of %zu bytes (at most "
-				    "%d)",
-				    len, DM_NAME_MAX);
+		return dm_error_set(
+			err, -EINVAL,
+			"has a path component of %zu bytes (at most "
+			"%d)",
+			len, DM_NAME_MAX);
 	return 0;
 }
 
@@ -42,8 +43,8 @@ int keypath_check(const char *key, size_t len, struct dm_error *err)
 
 	while (part < end) {
 		const char *slash = memchr(part, '/', (size_t)(end - part));
-		size_t part_len = slash ? (size_t)(slash - part)
-					: (size_t)(end - part);
+		size_t part_len =
+			slash ? (size_t)(slash - part) : (size_t)(end - part);
 		int rc = check_component(part, part_len, err);
 
 		if (rc < 0)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "dm_limits.h"
 
 static unsigned long temp_counter;
 
@@ -52,15 +52,17 @@ int localfs_open(struct localfs *fs, const char *work_root,
 	fs->root_fd = fs->partial_fd = -1;
 
 	if (mkdir(work_root, 0755) < 0 && errno != EEXIST)
-		return dm_error_set(err, -errno, "cannot create work_root '%s': %s",
+		return dm_error_set(err, -errno,
+				    "cannot create work_root '%s': %s",
 				    work_root, strerror(errno));
 	fs->root_fd = open(work_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root_fd < 0)
-		return dm_error_set(err, -errno, "cannot open work_root '%s': %s",
-				    work_root, strerror(errno));
+		return dm_error_set(err, -errno,
+				    "cannot open work_root '%s': %s", work_root,
+				    strerror(errno));
 
-	fs->partial_fd = open_or_make_dir(fs->root_fd, LOCALFS_PARTIAL_DIR,
-					  true);
+	fs->partial_fd =
+		open_or_make_dir(fs->root_fd, LOCALFS_PARTIAL_DIR, true);
 	if (fs->partial_fd < 0) {
 		int rc = -errno;
 
@@ -90,8 +92,8 @@ int localfs_bucket_open(struct localfs *fs, const char *bucket,
 
 	if (fd < 0)
 		return dm_error_set(err, -errno,
-				    "cannot open bucket folder '%s': %s", bucket,
-				    strerror(errno));
+				    "cannot open bucket folder '%s': %s",
+				    bucket, strerror(errno));
 	return fd;
 }
 
@@ -101,10 +103,11 @@ int localfs_temp_open(struct localfs *fs, struct dm_error *err)
 			0644);
 
 	if (fd < 0)
-		return dm_error_set(err, -errno,
-				    "cannot create a temporary file in '%s' "
-				    "(the file system must support O_TMPFILE): %s",
-				    LOCALFS_PARTIAL_DIR, strerror(errno));
+		return dm_error_set(
+			err, -errno,
+			"cannot create a temporary file in '%s' "
+			"(the file system must support O_TMPFILE): %s",
+			LOCALFS_PARTIAL_DIR, strerror(errno));
 	return fd;
 }
 
@@ -135,10 +138,11 @@ static int open_parent(int base_fd, const char *rel, bool create,
 
 			close(fd);
 			if (rc == -ENOTDIR || rc == -ELOOP)
-				return dm_error_set(err, -ENOTDIR,
-						    "'%.*s' is a file or a link, "
-						    "not a folder",
-						    (int)(slash - rel), rel);
+				return dm_error_set(
+					err, -ENOTDIR,
+					"'%.*s' is a file or a link, "
+					"not a folder",
+					(int)(slash - rel), rel);
 			return dm_error_set(err, rc, "cannot open '%.*s': %s",
 					    (int)(slash - rel), rel,
 					    strerror(-rc));
@@ -174,8 +178,9 @@ int localfs_install(struct localfs *fs, int bucket_fd, const char *rel,
 		 ++temp_counter);
 	if (linkat(AT_FDCWD, proc_path, fs->partial_fd, temp_name,
 		   AT_SYMLINK_FOLLOW) < 0) {
-		rc = dm_error_set(err, -errno, "cannot name the download of '%s': %s",
-				  rel, strerror(errno));
+		rc = dm_error_set(err, -errno,
+				  "cannot name the download of '%s': %s", rel,
+				  strerror(errno));
 		goto out_close_parent;
 	}
 
@@ -188,8 +193,9 @@ int localfs_install(struct localfs *fs, int bucket_fd, const char *rel,
 					  "under it), not a file",
 					  rel);
 		else
-			rc = dm_error_set(err, rc, "cannot rename into '%s': %s",
-					  rel, strerror(-rc));
+			rc = dm_error_set(err, rc,
+					  "cannot rename into '%s': %s", rel,
+					  strerror(-rc));
 	}
 
 out_close_parent:

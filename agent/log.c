@@ -14,10 +14,10 @@ int log_max_level = LOG_INFO;
 static bool journald_prefix;
 
 static const char *const level_names[] = {
-	[LOG_EMERG] = "emerg",	 [LOG_ALERT] = "alert",
-	[LOG_CRIT] = "crit",	 [LOG_ERR] = "error",
+	[LOG_EMERG] = "emerg",	   [LOG_ALERT] = "alert",
+	[LOG_CRIT] = "crit",	   [LOG_ERR] = "error",
 	[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",	 [LOG_DEBUG] = "debug",
+	[LOG_INFO] = "info",	   [LOG_DEBUG] = "debug",
 };
 
 bool log_set_level_name(const char *name)
@@ -52,7 +52,8 @@ void log_write(int level, const char *fmt, ...)
 		gmtime_r(&now.tv_sec, &tm);
 		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ",
-				      now.tv_nsec / 1000000, level_names[level]);
+				      now.tv_nsec / 1000000,
+				      level_names[level]);
 	}
 
 	va_start(ap, fmt);

@@ -28,16 +28,16 @@ void log_init(void);
 void log_write(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_at(level, ...)                                                     \
-	do {                                                                   \
-		if ((level) <= log_max_level)                                  \
-			log_write((level), __VA_ARGS__);                       \
+#define log_at(level, ...)                               \
+	do {                                             \
+		if ((level) <= log_max_level)            \
+			log_write((level), __VA_ARGS__); \
 	} while (0)
 
-#define log_err(...)	log_at(LOG_ERR, __VA_ARGS__)
+#define log_err(...)	 log_at(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_at(LOG_WARNING, __VA_ARGS__)
-#define log_notice(...) log_at(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...)	log_at(LOG_INFO, __VA_ARGS__)
-#define log_debug(...)	log_at(LOG_DEBUG, __VA_ARGS__)
+#define log_notice(...)	 log_at(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)	 log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	 log_at(LOG_DEBUG, __VA_ARGS__)
 
 #endif

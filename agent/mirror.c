@@ -198,9 +198,9 @@ static bool stamp_matches(const struct store_file_stamp *stamp,
 }
 
 enum local_state {
-	LOCAL_SAME,	/* as written: nothing to do */
-	LOCAL_TOUCHED,	/* new stat, same content: remember the stat */
-	LOCAL_CHANGED,	/* changed or gone: fetch it again */
+	LOCAL_SAME,    /* as written: nothing to do */
+	LOCAL_TOUCHED, /* new stat, same content: remember the stat */
+	LOCAL_CHANGED, /* changed or gone: fetch it again */
 };
 
 /*
@@ -239,6 +239,16 @@ static int decide(struct bucket_run *run, const struct drive_object *listed,
 
 	if (keypath_check(listed->key, listed->key_len, &why) < 0) {
 		run->refused++;
+		if (listed->key_len > DM_KEY_MAX) {
+			/* Too long to be a store key: it can only be
+			 * reported, and is, every cycle. */
+			warn_object(run->m,
+				    "mirror: refusing key '%s/%.*s': %s, "
+				    "nothing written",
+				    run->name, (int)listed->key_len,
+				    listed->key, why.message);
+			return 0;
+		}
 		if (prior && prior->state == STORE_OBJECT_REFUSED &&
 		    strcmp(prior->etag, listed->etag) == 0)
 			return 0;
@@ -266,8 +276,8 @@ static int decide(struct bucket_run *run, const struct drive_object *listed,
 		}
 		kind = ACTION_DOWNLOAD;
 	} else {
-		long offset = arena_add(&run->keys, listed->key,
-					listed->key_len);
+		long offset =
+			arena_add(&run->keys, listed->key, listed->key_len);
 		enum local_state local;
 
 		if (offset < 0)
@@ -279,7 +289,8 @@ static int decide(struct bucket_run *run, const struct drive_object *listed,
 			run->bytes += prior->size;
 			return 0;
 		}
-		kind = local == LOCAL_TOUCHED ? ACTION_RESTAMP : ACTION_DOWNLOAD;
+		kind = local == LOCAL_TOUCHED ? ACTION_RESTAMP
+					      : ACTION_DOWNLOAD;
 	}
 
 	a = new_action(run, kind, listed);
@@ -374,9 +385,9 @@ static int merge_page(struct bucket_run *run, const struct drive_object *objs,
 				     run->last_len);
 
 	for (;;) {
-		bool have_stored = at == 0 &&
-				   store_cursor_get(cur, &skey, &slen,
-						    &stored) == 0;
+		bool have_stored =
+			at == 0 &&
+			store_cursor_get(cur, &skey, &slen, &stored) == 0;
 		int order;
 
 		if (!have_stored && i == count)
@@ -387,9 +398,10 @@ static int merge_page(struct bucket_run *run, const struct drive_object *objs,
 			break;
 
 		order = !have_stored ? -1
-			: i == count ? 1
-				     : compare_keys(objs[i].key, objs[i].key_len,
-						    skey, slen);
+			: i == count
+				? 1
+				: compare_keys(objs[i].key, objs[i].key_len,
+					       skey, slen);
 		if (order > 0) {
 			rc = doom(run, skey, slen);
 			at = store_cursor_next(cur);
@@ -428,15 +440,14 @@ static int64_t retry_delay_ms(const struct dm_config *cfg, uint32_t failures)
 
 	/* Full jitter over the upper half, so that objects that failed
 	 * together do not all come back together. */
-	return (int64_t)(delay / 2 + arc4random_uniform((uint32_t)(delay / 2) +
-							 1));
+	return (int64_t)(delay / 2 +
+			 arc4random_uniform((uint32_t)(delay / 2) + 1));
 }
 
 static void record_failure(struct bucket_run *run, const struct action *a,
 			   const char *error, struct store_object *out)
 {
-	bool same_etag = a->has_prior &&
-			 strcmp(a->prior.etag, a->etag) == 0 &&
+	bool same_etag = a->has_prior && strcmp(a->prior.etag, a->etag) == 0 &&
 			 a->prior.state == STORE_OBJECT_FAILED;
 
 	memset(out, 0, sizeof(*out));
@@ -447,17 +458,19 @@ static void record_failure(struct bucket_run *run, const struct action *a,
 	out->size = a->size;
 	out->last_modified = a->last_modified;
 	out->fail_count = same_etag ? a->prior.fail_count + 1 : 1;
-	out->next_retry = run->now_ms + retry_delay_ms(run->m->cfg,
-						       out->fail_count);
+	out->next_retry =
+		run->now_ms + retry_delay_ms(run->m->cfg, out->fail_count);
 	snprintf(out->last_error, sizeof(out->last_error), "%s", error);
 	run->failed++;
 
 	if (out->fail_count == 1)
-		warn_object(run->m, "mirror: cannot mirror '%s/%s': %s, will retry",
+		warn_object(run->m,
+			    "mirror: cannot mirror '%s/%s': %s, will retry",
 			    run->name, action_key(run, a), error);
 	else
 		log_debug("mirror: '%s/%s' failed again (%u times): %s",
-			  run->name, action_key(run, a), out->fail_count, error);
+			  run->name, action_key(run, a), out->fail_count,
+			  error);
 }
 
 /* Put one finished download in place and say what to record. */
@@ -484,17 +497,18 @@ static void settle_download(struct bucket_run *run, const struct action *a,
 	 * actually fetched, so the state never claims the listed ETag for
 	 * other content. */
 	if (strcmp(g->etag, a->etag) != 0)
-		log_debug("mirror: '%s/%s' changed since it was listed (%s, now "
-			  "%s)",
-			  run->name, action_key(run, a), a->etag, g->etag);
+		log_debug(
+			"mirror: '%s/%s' changed since it was listed (%s, now "
+			"%s)",
+			run->name, action_key(run, a), a->etag, g->etag);
 
 	memset(out, 0, sizeof(*out));
 	out->state = STORE_OBJECT_MIRRORED;
 	snprintf(out->etag, sizeof(out->etag), "%s",
 		 g->etag[0] ? g->etag : a->etag);
 	out->size = g->size;
-	out->last_modified = g->last_modified ? g->last_modified
-					      : a->last_modified;
+	out->last_modified =
+		g->last_modified ? g->last_modified : a->last_modified;
 	memcpy(out->local_md5, g->md5, sizeof(out->local_md5));
 	out->local.size = (uint64_t)st.st_size;
 	out->local.mtime_ns = stamp_mtime_ns(&st);
@@ -535,8 +549,7 @@ static int download_chunk(struct bucket_run *run, struct action **chunk,
 		gets[i].result = gets[i].fd < 0 ? gets[i].fd : 0;
 	}
 
-	drive_get_batch(run->m->drive, gets, count, run->interrupted,
-			run->ctx);
+	drive_get_batch(run->m->drive, gets, count, run->interrupted, run->ctx);
 
 	for (size_t i = 0; i < count; i++) {
 		recorded[i] = gets[i].result != -EINTR;
@@ -574,13 +587,15 @@ static int record_marks(struct bucket_run *run)
 
 		if (a->kind == ACTION_DOWNLOAD)
 			continue;
-		if (!txn && (rc = store_txn_begin(run->m->store, true, &txn)) < 0)
+		if (!txn &&
+		    (rc = store_txn_begin(run->m->store, true, &txn)) < 0)
 			return rc;
 
 		if (a->kind == ACTION_REFUSE) {
 			memset(&object, 0, sizeof(object));
 			object.state = STORE_OBJECT_REFUSED;
-			snprintf(object.etag, sizeof(object.etag), "%s", a->etag);
+			snprintf(object.etag, sizeof(object.etag), "%s",
+				 a->etag);
 			object.size = a->size;
 			object.last_modified = a->last_modified;
 			snprintf(object.last_error, sizeof(object.last_error),
@@ -723,7 +738,8 @@ static int delete_doomed(struct bucket_run *run)
 		for (size_t i = 0; i < batch->count && rc == 0; i++) {
 			const char *key = batch->keys.bytes + batch->offsets[i];
 
-			rc = store_object_del(txn, run->id, key, batch->lens[i]);
+			rc = store_object_del(txn, run->id, key,
+					      batch->lens[i]);
 			if (rc == -ENOENT)
 				rc = 0;
 			if (rc == 0)
@@ -876,8 +892,7 @@ static int mirror_bucket(struct mirror *m, const char *name,
 		if (rc == 0)
 			rc = merge_page(run, NULL, 0);
 		if (rc < 0 && err->code == 0)
-			dm_error_set(err, rc, "cannot mirror '%s': %s", name,
-				     strerror(-rc));
+			dm_error_set(err, rc, "%s", strerror(-rc));
 	}
 
 	if (rc == 0) {
@@ -968,8 +983,8 @@ static int gather_buckets(struct mirror *m, struct bucket_list *list,
 	return 0;
 }
 
-int mirror_cycle(struct mirror *m, drive_interrupted_fn interrupted,
-		 void *ctx, struct mirror_stats *stats, struct dm_error *err)
+int mirror_cycle(struct mirror *m, drive_interrupted_fn interrupted, void *ctx,
+		 struct mirror_stats *stats, struct dm_error *err)
 {
 	struct bucket_list list = {0};
 	int rc, first_rc = 0;

@@ -27,16 +27,16 @@ struct mirror;
 
 /* What a cycle did, summed over its buckets. */
 struct mirror_stats {
-	uint64_t buckets;	  /* buckets visited */
-	uint64_t buckets_failed;  /* whose listing failed or was cut short */
-	uint64_t listed;	  /* objects listed */
-	uint64_t downloaded;	  /* new or modified objects fetched */
-	uint64_t bytes;		  /* bytes fetched */
-	uint64_t restored;	  /* local copies put back after a change */
-	uint64_t deleted;	  /* local copies removed with their object */
-	uint64_t failed;	  /* objects in error at the end of the cycle */
-	uint64_t refused;	  /* keys that cannot be mirrored */
-	uint64_t pending;	  /* left for the next cycle (interrupted) */
+	uint64_t buckets;	 /* buckets visited */
+	uint64_t buckets_failed; /* whose listing failed or was cut short */
+	uint64_t listed;	 /* objects listed */
+	uint64_t downloaded;	 /* new or modified objects fetched */
+	uint64_t bytes;		 /* bytes fetched */
+	uint64_t restored;	 /* local copies put back after a change */
+	uint64_t deleted;	 /* local copies removed with their object */
+	uint64_t failed;	 /* objects in error at the end of the cycle */
+	uint64_t refused;	 /* keys that cannot be mirrored */
+	uint64_t pending;	 /* left for the next cycle (interrupted) */
 };
 
 /*
@@ -58,7 +58,7 @@ void mirror_free(struct mirror *m);
  * completely, else the first error, with err filled; stats count what was
  * done either way.
  */
-int mirror_cycle(struct mirror *m, drive_interrupted_fn interrupted,
-		 void *ctx, struct mirror_stats *stats, struct dm_error *err);
+int mirror_cycle(struct mirror *m, drive_interrupted_fn interrupted, void *ctx,
+		 struct mirror_stats *stats, struct dm_error *err);
 
 #endif

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "../agent/error.h"
-#include "../agent/limits.h"
+#include "../agent/dm_limits.h"
 
 struct store;
 struct store_txn;
@@ -85,20 +85,20 @@ void store_txn_abort(struct store_txn *txn);
 /* ---- buckets ---- */
 
 struct store_bucket {
-	uint32_t id;			/* assigned by store_bucket_put() */
-	int64_t last_complete_listing;	/* when the last full listing ended, s */
-	int64_t last_cycle_start;	/* s since the epoch, 0 = never */
+	uint32_t id;		       /* assigned by store_bucket_put() */
+	int64_t last_complete_listing; /* when the last full listing ended, s */
+	int64_t last_cycle_start;      /* s since the epoch, 0 = never */
 	int64_t last_cycle_end;
-	uint64_t cycles;		/* cycles run, complete or not */
-	uint64_t complete_cycles;	/* cycles whose listing was complete */
-	uint64_t objects_mirrored;	/* counts at the end of the last cycle */
+	uint64_t cycles;	   /* cycles run, complete or not */
+	uint64_t complete_cycles;  /* cycles whose listing was complete */
+	uint64_t objects_mirrored; /* counts at the end of the last cycle */
 	uint64_t objects_failed;
 	uint64_t objects_pending;
 	uint64_t bytes_mirrored;
-	uint64_t last_downloaded;	/* what the last cycle did */
+	uint64_t last_downloaded; /* what the last cycle did */
 	uint64_t last_deleted;
 	uint64_t last_restored;
-	char last_error[320];		/* why the last listing failed, or "" */
+	char last_error[320]; /* why the last listing failed, or "" */
 };
 
 /*
@@ -143,31 +143,30 @@ struct store_file_stamp {
 
 struct store_object {
 	enum store_object_state state;
-	char etag[DM_ETAG_MAX];		/* as listed, unquoted */
-	uint64_t size;			/* as listed */
-	int64_t last_modified;		/* as listed, s since the epoch */
-	unsigned char local_md5[16];	/* MD5 of the local copy */
-	struct store_file_stamp local;	/* stat of the local copy */
-	uint32_t fail_count;		/* failures since the ETag changed */
-	int64_t next_retry;		/* not before this time, s */
-	char last_error[320];		/* why it failed, or "" */
+	char etag[DM_ETAG_MAX];	       /* as listed, unquoted */
+	uint64_t size;		       /* as listed */
+	int64_t last_modified;	       /* as listed, s since the epoch */
+	unsigned char local_md5[16];   /* MD5 of the local copy */
+	struct store_file_stamp local; /* stat of the local copy */
+	uint32_t fail_count;	       /* failures since the ETag changed */
+	int64_t next_retry;	       /* not before this time, s */
+	char last_error[320];	       /* why it failed, or "" */
 };
 
 /* Read one object; -ENOENT if absent. */
-int store_object_get(struct store_txn *txn, uint32_t bucket_id,
-		     const char *key, size_t key_len, struct store_object *out);
+int store_object_get(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, struct store_object *out);
 
 /*
  * Insert or replace one object; keeps the failures index in step.  A
  * state outside the enum or an unterminated string is -EINVAL.
  */
-int store_object_put(struct store_txn *txn, uint32_t bucket_id,
-		     const char *key, size_t key_len,
-		     const struct store_object *object);
+int store_object_put(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, const struct store_object *object);
 
 /* Remove one object and its failure entry; -ENOENT if absent. */
-int store_object_del(struct store_txn *txn, uint32_t bucket_id,
-		     const char *key, size_t key_len);
+int store_object_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len);
 
 /*
  * A cursor over one bucket's objects in key order.  It never leaves the
@@ -212,8 +211,8 @@ int store_failure_foreach(struct store_txn *txn, uint32_t bucket_id,
 
 /* ---- keys waiting for the end of a listing ---- */
 
-int store_doomed_add(struct store_txn *txn, uint32_t bucket_id,
-		     const char *key, size_t key_len);
+int store_doomed_add(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len);
 
 /*
  * Copy up to max doomed keys of a bucket, in order, into the callback,
@@ -223,8 +222,8 @@ int store_doomed_add(struct store_txn *txn, uint32_t bucket_id,
  */
 int store_doomed_list(struct store_txn *txn, uint32_t bucket_id, size_t max,
 		      store_object_fn fn, void *ctx);
-int store_doomed_del(struct store_txn *txn, uint32_t bucket_id,
-		     const char *key, size_t key_len);
+int store_doomed_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len);
 
 /* Forget every doomed key of a bucket (its listing failed). */
 int store_doomed_clear(struct store_txn *txn, uint32_t bucket_id);
@@ -236,11 +235,11 @@ int store_doomed_clear(struct store_txn *txn, uint32_t bucket_id);
  * -ENOENT when there is none or the stamp differs.  etag must hold
  * DM_ETAG_MAX bytes.  bucket is 1 to DM_NAME_MAX bytes, else -EINVAL.
  */
-int store_etag_get(struct store_txn *txn, const char *bucket,
-		   const char *key, size_t key_len,
-		   const struct store_file_stamp *stamp, char *etag);
-int store_etag_put(struct store_txn *txn, const char *bucket,
-		   const char *key, size_t key_len,
-		   const struct store_file_stamp *stamp, const char *etag);
+int store_etag_get(struct store_txn *txn, const char *bucket, const char *key,
+		   size_t key_len, const struct store_file_stamp *stamp,
+		   char *etag);
+int store_etag_put(struct store_txn *txn, const char *bucket, const char *key,
+		   size_t key_len, const struct store_file_stamp *stamp,
+		   const char *etag);
 
 #endif

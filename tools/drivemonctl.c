@@ -72,8 +72,9 @@ static int cmd_status(const struct ctl *ctl, int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") != 0) {
-			fprintf(stderr, "drivemonctl: status: unknown argument "
-					"'%s'\n",
+			fprintf(stderr,
+				"drivemonctl: status: unknown argument "
+				"'%s'\n",
 				argv[i]);
 			return 2;
 		}
@@ -111,8 +112,8 @@ int main(int argc, char **argv)
 	struct ctl ctl = {.config_path = DM_DEFAULT_CONFIG};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+c:s:hV", long_options,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:hV", long_options, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'c':
 			ctl.config_path = optarg;

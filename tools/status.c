@@ -58,8 +58,9 @@ static int add_failure(void *ctx, const char *key, size_t key_len,
 		return -E2BIG;
 	json_object_object_add(entry, "key",
 			       json_object_new_string_len(key, (int)key_len));
-	json_object_object_add(entry, "state",
-			       json_object_new_string(state_name(object->state)));
+	json_object_object_add(
+		entry, "state",
+		json_object_new_string(state_name(object->state)));
 	json_object_object_add(entry, "error",
 			       json_object_new_string(object->last_error));
 	json_object_object_add(entry, "failures",
@@ -70,8 +71,7 @@ static int add_failure(void *ctx, const char *key, size_t key_len,
 	return 0;
 }
 
-static int add_bucket(void *ctx, const char *name,
-		      const struct store_bucket *b)
+static int add_bucket(void *ctx, const char *name, const struct store_bucket *b)
 {
 	struct bucket_report *report = ctx;
 	json_object *entry = json_object_new_object();
@@ -79,14 +79,18 @@ static int add_bucket(void *ctx, const char *name,
 	int rc;
 
 	json_object_object_add(entry, "bucket", json_object_new_string(name));
-	json_object_object_add(entry, "mirrored",
-			       json_object_new_int64((int64_t)b->objects_mirrored));
-	json_object_object_add(entry, "pending",
-			       json_object_new_int64((int64_t)b->objects_pending));
-	json_object_object_add(entry, "failed",
-			       json_object_new_int64((int64_t)b->objects_failed));
-	json_object_object_add(entry, "bytes",
-			       json_object_new_int64((int64_t)b->bytes_mirrored));
+	json_object_object_add(
+		entry, "mirrored",
+		json_object_new_int64((int64_t)b->objects_mirrored));
+	json_object_object_add(
+		entry, "pending",
+		json_object_new_int64((int64_t)b->objects_pending));
+	json_object_object_add(
+		entry, "failed",
+		json_object_new_int64((int64_t)b->objects_failed));
+	json_object_object_add(
+		entry, "bytes",
+		json_object_new_int64((int64_t)b->bytes_mirrored));
 	json_object_object_add(entry, "last_complete_cycle",
 			       time_string(b->last_complete_listing));
 	json_object_object_add(entry, "last_cycle",
@@ -148,12 +152,14 @@ static void print_text(json_object *buckets, FILE *out)
 			fprintf(out, "  listing failed: %s\n", listing_error);
 
 		json_object_object_get_ex(b, "failures", &failures);
-		for (size_t j = 0; j < json_object_array_length(failures); j++) {
+		for (size_t j = 0; j < json_object_array_length(failures);
+		     j++) {
 			json_object *f = json_object_array_get_idx(failures, j);
 			const char *retry = field_string(f, "next_retry");
 
 			fprintf(out, "  %s '%s': %s", field_string(f, "state"),
-				field_string(f, "key"), field_string(f, "error"));
+				field_string(f, "key"),
+				field_string(f, "error"));
 			if (retry)
 				fprintf(out, " (%lld failures, next try %s)",
 					field_int(f, "failures"), retry);

@@ -32,9 +32,9 @@ downloading()
 if [ "$DM_DRIVE" = file ]; then
 	# Reading a local file is too quick to catch; a slow pipe is not a
 	# regular file, so use a big sparse file instead.
-	truncate -s 6G "$DRIVE_ROOT/$bucket/kb/huge.bin"
-	truncate -s 6G "$EXPECT/$bucket/kb/huge.bin"
-	sed -i 's/^max_object_size = .*/max_object_size = 8G/' "$CONF"
+	truncate -s 1G "$DRIVE_ROOT/$bucket/kb/huge.bin"
+	truncate -s 1G "$EXPECT/$bucket/kb/huge.bin"
+	sed -i 's/^max_object_size = .*/max_object_size = 2G/' "$CONF"
 fi
 
 start_agent
@@ -44,7 +44,7 @@ wait "$AGENT_PID" 2>/dev/null || true
 AGENT_PID=
 
 check "no partial file is left in the bucket folder" \
-	test -z "$(find "$WORK/$bucket" -name 'big.bin' -size -64M)$(find "$WORK/$bucket" -name 'huge.bin' -size -6G)"
+	test -z "$(find "$WORK/$bucket" -name 'big.bin' -size -67108864c)$(find "$WORK/$bucket" -name 'huge.bin' -size -1073741824c)"
 check "no file of another name appeared" \
 	test -z "$(find "$WORK/$bucket" -type f -not -name small.bas -not -name big.bin -not -name huge.bin)"
 

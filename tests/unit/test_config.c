@@ -27,8 +27,7 @@ static const char *write_file(const char *name, const char *text, int mode)
 	return path;
 }
 
-static int load(const char *text, struct dm_config **cfg,
-		struct dm_error *err)
+static int load(const char *text, struct dm_config **cfg, struct dm_error *err)
 {
 	return config_load(write_file("drivemon.conf", text, 0644), 0, cfg,
 			   err);
@@ -69,8 +68,7 @@ static void test_errors_name_file_and_line(void)
 	struct dm_error err;
 	char want[512];
 
-	CHECK_INT(load("[agent]\nwork_root = /w\nfrobnicate = 1\n", &cfg,
-		       &err),
+	CHECK_INT(load("[agent]\nwork_root = /w\nfrobnicate = 1\n", &cfg, &err),
 		  -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s/drivemon.conf:3: unknown key 'frobnicate' in section "
@@ -102,10 +100,11 @@ static void test_credentials(void)
 
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	snprintf(creds, sizeof(creds), "%s",
-		 write_file("credentials",
-			    "access_key = AK:with:colons\nsecret_key = s3cr3t\n",
-			    0644));
+	snprintf(
+		creds, sizeof(creds), "%s",
+		write_file("credentials",
+			   "access_key = AK:with:colons\nsecret_key = s3cr3t\n",
+			   0644));
 	snprintf(text, sizeof(text),
 		 "[drive]\nendpoint = http://127.0.0.1:1\ncredentials_file = "
 		 "%s\n",

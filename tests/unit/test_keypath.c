@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "keypath.h"
-#include "limits.h"
+#include "dm_limits.h"
 
 static int check_key(const char *key)
 {
@@ -16,9 +16,15 @@ static int check_key(const char *key)
 static void test_accepted(void)
 {
 	static const char *const good[] = {
-		"a", "demo.gbdialog/start.bas", "with space/and+plus%25.txt",
-		"ünïcödé/日本.md", "a/b/c/d/e/f/g.txt", ".hidden", "..dots",
-		"x..y/z", "trailing.",
+		"a",
+		"demo.gbdialog/start.bas",
+		"with space/and+plus%25.txt",
+		"ünïcödé/日本.md",
+		"a/b/c/d/e/f/g.txt",
+		".hidden",
+		"..dots",
+		"x..y/z",
+		"trailing.",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -28,8 +34,8 @@ static void test_accepted(void)
 static void test_refused(void)
 {
 	static const char *const bad[] = {
-		"", "/etc/passwd", "../escape", "a/../../escape", "a/./b",
-		"a//b", "..", ".", "a/..", "a/.",
+		"",	"/etc/passwd", "../escape", "a/../../escape", "a/./b",
+		"a//b", "..",	       ".",	    "a/..",	      "a/.",
 	};
 	struct dm_error err;
 

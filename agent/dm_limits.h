@@ -1,12 +1,12 @@
 /*
- * limits.h - every bound on input that comes from outside, in one place.
+ * dm_limits.h - every bound on input that comes from outside, in one place.
  *
  * Each constant says why it has the value it has.  Code that reads
  * outside input checks against these and reports a clear error instead of
  * growing without end.
  */
-#ifndef DRIVEMON_LIMITS_H
-#define DRIVEMON_LIMITS_H
+#ifndef DRIVEMON_DM_LIMITS_H
+#define DRIVEMON_DM_LIMITS_H
 
 /*
  * Longest object key we mirror, in bytes.  S3 allows 1024, but the store
