@@ -683,7 +683,7 @@ static int read_list(const xmlNode *root, const char *after, size_t after_len,
 {
 	struct list_survey survey;
 	struct s3_list_page *page;
-	bool url_encoded;
+	bool url_encoded = false;
 	char *pos;
 	int rc;
 

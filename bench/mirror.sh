@@ -44,7 +44,11 @@ seconds()
 {
 	local start end
 	start=$(date +%s.%N)
-	"$@" >>"$scratch/commands.log" 2>&1
+	"$@" >>"$scratch/commands.log" 2>&1 || {
+		echo "mirror.sh: '$*' failed:" >&2
+		tail -5 "$scratch/commands.log" >&2
+		exit 1
+	}
 	end=$(date +%s.%N)
 	echo "$end - $start" | bc -l
 }
@@ -76,7 +80,8 @@ credentials_file = ${4:-}
 work_root = $dir/work
 state_dir = $dir/state
 download_concurrency = 8
-log_level = warning
+[log]
+level = warning
 INI
 	echo "$dir/drivemon.conf"
 }
@@ -100,12 +105,12 @@ s3="$py $root/tests/harness/s3util.py --endpoint http://127.0.0.1:$port"
 $s3 mb bench.gbai >/dev/null
 $s3 put-many bench.gbai "kb/doc-" "$objects" 1024 >/dev/null
 
-conf=$(config rgw "http://127.0.0.1:$port" bench.gbai "$scratch/rgw/credentials")
+conf=$(config dm-rgw "http://127.0.0.1:$port" bench.gbai "$scratch/rgw/credentials")
 dm_empty=$(seconds "$drivemon" --once -c "$conf")
 dm_same=$(seconds "$drivemon" --once -c "$conf")
 rc_empty=$(seconds rclone_s3 sync rgw:bench.gbai "$scratch/rclone-rgw")
 rc_same=$(seconds rclone_s3 sync rgw:bench.gbai "$scratch/rclone-rgw")
-count=$(find "$scratch/rgw/work/bench.gbai" -type f | wc -l)
+count=$(find "$scratch/dm-rgw/work/bench.gbai" -type f | wc -l)
 printf 'mirrored files: drivemon %s\n' "$count"
 printf 'from empty:  drivemon %6.2f s  rclone %6.2f s  ratio %s\n' \
 	"$dm_empty" "$rc_empty" "$(ratio "$dm_empty" "$rc_empty")"

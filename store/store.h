@@ -149,7 +149,7 @@ struct store_object {
 	unsigned char local_md5[16];   /* MD5 of the local copy */
 	struct store_file_stamp local; /* stat of the local copy */
 	uint32_t fail_count;	       /* failures since the ETag changed */
-	int64_t next_retry;	       /* not before this time, s */
+	int64_t next_retry;	       /* not before, ms since the epoch */
 	char last_error[320];	       /* why it failed, or "" */
 };
 
