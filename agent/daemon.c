@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "drive.h"
+#include "localfs.h"
 #include "log.h"
 #include "mirror.h"
 #include "store.h"
@@ -37,7 +38,10 @@ static int open_parts(struct agent *a, struct dm_config *cfg)
 	char detail[400];
 	int rc;
 
-	rc = store_open(cfg->state_dir, STORE_READ_WRITE, &a->store, &err);
+	rc = localfs_make_dirs(cfg->state_dir, &err);
+	if (rc == 0)
+		rc = store_open(cfg->state_dir, STORE_READ_WRITE, &a->store,
+				&err);
 	if (rc == 0)
 		rc = drive_open(cfg, a->store, &a->drive, &err);
 	if (rc == 0)

@@ -7,12 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dm_limits.h"
-
-static unsigned long temp_counter;
 
 /* Remove every entry of the partial folder: leftovers of a killed agent. */
 static void clear_partial(int partial_fd)
@@ -49,12 +48,15 @@ static int open_or_make_dir(int parent_fd, const char *name, bool create)
 int localfs_open(struct localfs *fs, const char *work_root,
 		 struct dm_error *err)
 {
-	fs->root_fd = fs->partial_fd = -1;
+	int rc;
 
-	if (mkdir(work_root, 0755) < 0 && errno != EEXIST)
-		return dm_error_set(err, -errno,
-				    "cannot create work_root '%s': %s",
-				    work_root, strerror(errno));
+	memset(fs, 0, sizeof(*fs));
+	fs->root_fd = fs->partial_fd = -1;
+	fs->cached_bucket_fd = fs->cached_dir_fd = -1;
+
+	rc = localfs_make_dirs(work_root, err);
+	if (rc < 0)
+		return rc;
 	fs->root_fd = open(work_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root_fd < 0)
 		return dm_error_set(err, -errno,
@@ -64,7 +66,7 @@ int localfs_open(struct localfs *fs, const char *work_root,
 	fs->partial_fd =
 		open_or_make_dir(fs->root_fd, LOCALFS_PARTIAL_DIR, true);
 	if (fs->partial_fd < 0) {
-		int rc = -errno;
+		rc = -errno;
 
 		localfs_close(fs);
 		return dm_error_set(err, rc, "cannot open '%s/%s': %s",
@@ -76,8 +78,40 @@ int localfs_open(struct localfs *fs, const char *work_root,
 	return 0;
 }
 
+static void forget_cached_dir(struct localfs *fs)
+{
+	if (fs->cached_dir_fd >= 0)
+		close(fs->cached_dir_fd);
+	fs->cached_dir_fd = fs->cached_bucket_fd = -1;
+}
+
+int localfs_make_dirs(const char *path, struct dm_error *err)
+{
+	char partial[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(partial))
+		return dm_error_set(err, -ENAMETOOLONG, "path '%s' is too long",
+				    path);
+	memcpy(partial, path, len + 1);
+
+	/* Each prefix ending before a '/', then the whole path. */
+	for (size_t i = 1; i <= len; i++) {
+		if (partial[i] != '/' && partial[i] != '\0')
+			continue;
+		partial[i] = '\0';
+		if (mkdir(partial, 0755) < 0 && errno != EEXIST)
+			return dm_error_set(err, -errno,
+					    "cannot create '%s': %s", partial,
+					    strerror(errno));
+		partial[i] = path[i];
+	}
+	return 0;
+}
+
 void localfs_close(struct localfs *fs)
 {
+	forget_cached_dir(fs);
 	if (fs->partial_fd >= 0)
 		close(fs->partial_fd);
 	if (fs->root_fd >= 0)
@@ -97,18 +131,35 @@ int localfs_bucket_open(struct localfs *fs, const char *bucket,
 	return fd;
 }
 
-int localfs_temp_open(struct localfs *fs, struct dm_error *err)
+int localfs_temp_open(struct localfs *fs, char name[LOCALFS_TEMP_NAME_MAX],
+		      struct dm_error *err)
 {
-	int fd = openat(fs->partial_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
-			0644);
+	int fd;
 
+	snprintf(name, LOCALFS_TEMP_NAME_MAX, "%ld.%lu", (long)getpid(),
+		 ++fs->temp_counter);
+	fd = openat(fs->partial_fd, name,
+		    O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return dm_error_set(
 			err, -errno,
-			"cannot create a temporary file in '%s' "
-			"(the file system must support O_TMPFILE): %s",
+			"cannot create a temporary file in '%s': %s",
 			LOCALFS_PARTIAL_DIR, strerror(errno));
 	return fd;
+}
+
+void localfs_temp_discard(struct localfs *fs, const char *name)
+{
+	unlinkat(fs->partial_fd, name, 0);
+}
+
+int localfs_sync(struct localfs *fs, struct dm_error *err)
+{
+	if (syncfs(fs->partial_fd) < 0)
+		return dm_error_set(err, -errno,
+				    "cannot sync downloads to disk: %s",
+				    strerror(errno));
+	return 0;
 }
 
 /*
@@ -156,60 +207,77 @@ static int open_parent(int base_fd, const char *rel, bool create,
 	return fd;
 }
 
-int localfs_install(struct localfs *fs, int bucket_fd, const char *rel,
-		    int tmp_fd, struct stat *st, struct dm_error *err)
+/*
+ * The folder that holds rel's last component, from the cache when the
+ * previous install went to the same folder.  The returned fd belongs to
+ * the cache; *leaf points into rel.
+ */
+static int cached_parent(struct localfs *fs, int bucket_fd, const char *rel,
+			 const char **leaf, struct dm_error *err)
 {
-	char proc_path[64], temp_name[64];
-	const char *leaf;
-	int parent_fd, rc = 0;
+	const char *slash = strrchr(rel, '/');
+	size_t dir_len = slash ? (size_t)(slash - rel) : 0;
+	int fd;
 
-	if (fdatasync(tmp_fd) < 0 || fstat(tmp_fd, st) < 0)
-		return dm_error_set(err, -errno, "cannot sync '%s': %s", rel,
+	if (fs->cached_dir_fd >= 0 && fs->cached_bucket_fd == bucket_fd &&
+	    strlen(fs->cached_dir) == dir_len &&
+	    memcmp(fs->cached_dir, rel, dir_len) == 0) {
+		*leaf = slash ? slash + 1 : rel;
+		return fs->cached_dir_fd;
+	}
+
+	fd = open_parent(bucket_fd, rel, true, leaf, err);
+	if (fd < 0)
+		return fd;
+	forget_cached_dir(fs);
+	fs->cached_dir_fd = fd;
+	fs->cached_bucket_fd = bucket_fd;
+	memcpy(fs->cached_dir, rel, dir_len);
+	fs->cached_dir[dir_len] = '\0';
+	return fd;
+}
+
+int localfs_install(struct localfs *fs, int bucket_fd, const char *rel,
+		    const char *name, int tmp_fd, struct stat *st,
+		    struct dm_error *err)
+{
+	const char *leaf;
+	int parent_fd, rc;
+
+	if (fstat(tmp_fd, st) < 0)
+		return dm_error_set(err, -errno,
+				    "cannot stat the download of '%s': %s", rel,
 				    strerror(errno));
 
-	parent_fd = open_parent(bucket_fd, rel, true, &leaf, err);
+	parent_fd = cached_parent(fs, bucket_fd, rel, &leaf, err);
 	if (parent_fd < 0)
 		return parent_fd;
 
-	/* A name in the partial folder first: rename then replaces the
-	 * target in one step, which linkat cannot do. */
-	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", tmp_fd);
-	snprintf(temp_name, sizeof(temp_name), "%ld.%lu", (long)getpid(),
-		 ++temp_counter);
-	if (linkat(AT_FDCWD, proc_path, fs->partial_fd, temp_name,
-		   AT_SYMLINK_FOLLOW) < 0) {
-		rc = dm_error_set(err, -errno,
-				  "cannot name the download of '%s': %s", rel,
-				  strerror(errno));
-		goto out_close_parent;
-	}
+	if (renameat(fs->partial_fd, name, parent_fd, leaf) == 0)
+		return 0;
 
-	if (renameat(fs->partial_fd, temp_name, parent_fd, leaf) < 0) {
-		rc = -errno;
-		unlinkat(fs->partial_fd, temp_name, 0);
-		if (rc == -EISDIR || rc == -ENOTEMPTY || rc == -EEXIST)
-			rc = dm_error_set(err, -EISDIR,
-					  "'%s' is a folder (other keys lie "
-					  "under it), not a file",
-					  rel);
-		else
-			rc = dm_error_set(err, rc,
-					  "cannot rename into '%s': %s", rel,
-					  strerror(-rc));
-	}
-
-out_close_parent:
-	close(parent_fd);
-	return rc;
+	rc = -errno;
+	forget_cached_dir(fs);
+	if (rc == -EISDIR || rc == -ENOTEMPTY || rc == -EEXIST)
+		return dm_error_set(
+			err, -EISDIR,
+			"'%s' is a folder (other keys lie under it), "
+			"not a file",
+			rel);
+	return dm_error_set(err, rc, "cannot rename into '%s': %s", rel,
+			    strerror(-rc));
 }
 
-int localfs_remove(int bucket_fd, const char *rel, struct dm_error *err)
+int localfs_remove(struct localfs *fs, int bucket_fd, const char *rel,
+		   struct dm_error *err)
 {
 	char path[DM_KEY_MAX + 1];
 	const char *leaf;
 	char *slash;
 	int parent_fd;
 
+	/* Folders may go away below: the cached one must not outlive them. */
+	forget_cached_dir(fs);
 	snprintf(path, sizeof(path), "%s", rel);
 	parent_fd = open_parent(bucket_fd, path, false, &leaf, NULL);
 	if (parent_fd < 0)

@@ -30,7 +30,7 @@
  * Downloads in flight hold one temporary file each; a chunk bounds the
  * open descriptors and the work lost when a chunk's transaction fails.
  */
-#define DOWNLOAD_CHUNK 64
+#define DOWNLOAD_CHUNK 256
 
 /* Doomed keys kept in memory before they are written to the store. */
 #define DOOMED_BATCH 1000
@@ -475,7 +475,8 @@ static void record_failure(struct bucket_run *run, const struct action *a,
 
 /* Put one finished download in place and say what to record. */
 static void settle_download(struct bucket_run *run, const struct action *a,
-			    struct drive_get *g, struct store_object *out)
+			    struct drive_get *g, const char *temp_name,
+			    struct store_object *out)
 {
 	char detail[400];
 	struct stat st;
@@ -483,7 +484,8 @@ static void settle_download(struct bucket_run *run, const struct action *a,
 
 	if (g->result == 0)
 		rc = localfs_install(&run->m->fs, run->bucket_fd,
-				     action_key(run, a), g->fd, &st, &g->error);
+				     action_key(run, a), temp_name, g->fd, &st,
+				     &g->error);
 	else
 		rc = g->result;
 	if (rc < 0) {
@@ -536,6 +538,8 @@ static int download_chunk(struct bucket_run *run, struct action **chunk,
 {
 	struct drive_get gets[DOWNLOAD_CHUNK];
 	struct store_object results[DOWNLOAD_CHUNK];
+	char temp_names[DOWNLOAD_CHUNK][LOCALFS_TEMP_NAME_MAX];
+	struct dm_error sync_error;
 	bool recorded[DOWNLOAD_CHUNK];
 	struct store_txn *txn;
 	int rc = 0;
@@ -545,20 +549,35 @@ static int download_chunk(struct bucket_run *run, struct action **chunk,
 		gets[i].bucket = run->name;
 		gets[i].key = action_key(run, chunk[i]);
 		gets[i].key_len = chunk[i]->key_len;
-		gets[i].fd = localfs_temp_open(&run->m->fs, &gets[i].error);
+		gets[i].fd = localfs_temp_open(&run->m->fs, temp_names[i],
+					       &gets[i].error);
 		gets[i].result = gets[i].fd < 0 ? gets[i].fd : 0;
 	}
 
 	drive_get_batch(run->m->drive, gets, count, run->interrupted, run->ctx);
 
+	/* One sync for the whole chunk, before any file takes its name. */
+	if (localfs_sync(&run->m->fs, &sync_error) < 0) {
+		for (size_t i = 0; i < count; i++) {
+			if (gets[i].result == 0) {
+				gets[i].result = sync_error.code;
+				gets[i].error = sync_error;
+			}
+		}
+	}
+
 	for (size_t i = 0; i < count; i++) {
 		recorded[i] = gets[i].result != -EINTR;
 		if (recorded[i])
-			settle_download(run, chunk[i], &gets[i], &results[i]);
+			settle_download(run, chunk[i], &gets[i], temp_names[i],
+					&results[i]);
 		else
 			run->pending++;
-		if (gets[i].fd >= 0)
-			close(gets[i].fd);
+		if (gets[i].fd < 0)
+			continue;
+		close(gets[i].fd);
+		if (!recorded[i] || results[i].state != STORE_OBJECT_MIRRORED)
+			localfs_temp_discard(&run->m->fs, temp_names[i]);
 	}
 
 	rc = store_txn_begin(run->m->store, true, &txn);
@@ -728,7 +747,8 @@ static int delete_doomed(struct bucket_run *run)
 			struct dm_error err;
 
 			if (keypath_check(key, batch->lens[i], NULL) == 0 &&
-			    localfs_remove(run->bucket_fd, key, &err) < 0)
+			    localfs_remove(&run->m->fs, run->bucket_fd, key,
+					   &err) < 0)
 				log_warning("mirror: %s in '%s'", err.message,
 					    run->name);
 			log_debug("mirror: deleted '%s/%s'", run->name, key);

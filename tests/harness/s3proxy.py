@@ -30,6 +30,8 @@ the whole file each time.  One rule a line, "#" starts a comment:
                                     (METHOD defaults to GET)
     delay MS [METHOD] [TEXT]        wait MS milliseconds before forwarding
                                     every matching request
+    throttle BPS [METHOD] [TEXT]    send the body of every matching
+                                    response at BPS bytes a second
 
 METHOD limits a rule to one method, TEXT to targets containing it.  For
 one request the first matching rule with a count left is used, in file
@@ -78,8 +80,8 @@ class Rule:
     """One line of the control file, with the count it has left."""
 
     def __init__(self, kind, count, status, method, text):
-        self.kind = kind          # fail, reset, truncate or delay
-        self.left = count         # requests to hit; milliseconds for delay
+        self.kind = kind          # fail, reset, truncate, delay, throttle
+        self.left = count         # requests to hit; ms for delay; B/s
         self.status = status      # for fail
         self.method = method
         self.text = text
@@ -106,7 +108,7 @@ def parse_rule(words):
         scope = words[3:]
         if not 400 <= status <= 599:
             raise ValueError(f"status {status} is not an error")
-    elif kind in ("reset", "truncate", "delay"):
+    elif kind in ("reset", "truncate", "delay", "throttle"):
         if len(words) < 2:
             raise ValueError(f"want: {kind} N [METHOD] [TEXT]")
         status, count, scope = None, number(words[1]), words[2:]
@@ -162,19 +164,22 @@ class Control:
         return rules
 
     def take(self, method, target):
-        """(delay in ms, the fault rule this request uses up or None)."""
+        """(delay in ms, body rate in B/s or None, the fault rule this
+        request uses up or None)."""
         with self.lock:
             self.reload_if_changed()
-            delay_ms, fault = 0, None
+            delay_ms, rate, fault = 0, None, None
             for rule in self.rules:
                 if not rule.matches(method, target):
                     continue
                 if rule.kind == "delay":
                     delay_ms += rule.left
+                elif rule.kind == "throttle":
+                    rate = min(rate or rule.left, rule.left)
                 elif fault is None and rule.left > 0:
                     rule.left -= 1
                     fault = rule
-            return delay_ms, fault
+            return delay_ms, rate, fault
 
 
 # ---- the request log ------------------------------------------------------
@@ -224,9 +229,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def forward(self):
-        delay_ms, fault = self.server.control.take(self.command, self.path)
+        delay_ms, rate, fault = self.server.control.take(self.command,
+                                                         self.path)
         if delay_ms:
             time.sleep(delay_ms / 1000)
+        self.rate = rate
 
         if fault and fault.kind == "reset":
             self.reset()
@@ -357,10 +364,13 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def copy_response_body(self, response):
         chunked = response.chunked
+        block = min(COPY_BLOCK, self.rate) if self.rate else COPY_BLOCK
         while True:
-            data = response.read1(COPY_BLOCK)
+            data = response.read1(block)
             if not data:
                 break
+            if self.rate:
+                time.sleep(len(data) / self.rate)
             if chunked:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             else:

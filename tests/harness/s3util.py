@@ -92,6 +92,31 @@ def cmd_get(s3, args):
         out.write(data)
 
 
+def run_parallel(jobs):
+    """Run the callables in jobs on a thread pool; stop at the first
+    failure and raise it."""
+    with concurrent.futures.ThreadPoolExecutor(PUT_MANY_THREADS) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def cmd_put_tree(s3, args):
+    def upload(path, key):
+        return lambda: s3.upload_file(path, args.bucket, key)
+
+    jobs = []
+    for folder, _, names in os.walk(args.dir):
+        for name in names:
+            path = os.path.join(folder, name)
+            key = os.path.relpath(path, args.dir)
+            jobs.append(upload(path, key))
+    run_parallel(jobs)
+
+
 def cmd_put_many(s3, args):
     width = max(6, len(str(args.count - 1)))
 
@@ -99,9 +124,7 @@ def cmd_put_many(s3, args):
         s3.put_object(Bucket=args.bucket, Key=f"{args.prefix}{i:0{width}d}",
                       Body=pattern_body(i, args.size))
 
-    with concurrent.futures.ThreadPoolExecutor(PUT_MANY_THREADS) as pool:
-        for future in [pool.submit(put_one, i) for i in range(args.count)]:
-            future.result()
+    run_parallel([lambda i=i: put_one(i) for i in range(args.count)])
 
 
 def cmd_rm(s3, args):
@@ -174,6 +197,9 @@ COMMANDS = [
      "..., each with different content",
      [("bucket", str), ("prefix", str), ("count", non_negative),
       ("size", non_negative)]),
+    ("put-tree", cmd_put_tree,
+     "upload every file under DIR, its path below DIR as its key",
+     [("bucket", str), ("dir", str)]),
     ("rm", cmd_rm, "delete KEY", [("bucket", str), ("key", str)]),
     ("ls", cmd_ls, "print key<TAB>etag<TAB>size for every object",
      [("bucket", str)]),
