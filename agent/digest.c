@@ -44,7 +44,7 @@ void digest_hex(const unsigned char *bytes, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hex_value(char c)
+int digest_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -61,8 +61,8 @@ bool digest_etag_md5(const char *etag, unsigned char md5[DIGEST_MD5_LEN])
 		return false;
 
 	for (size_t i = 0; i < DIGEST_MD5_LEN; i++) {
-		int high = hex_value(etag[2 * i]);
-		int low = hex_value(etag[2 * i + 1]);
+		int high = digest_hex_value(etag[2 * i]);
+		int low = digest_hex_value(etag[2 * i + 1]);
 
 		if (high < 0 || low < 0)
 			return false;

@@ -18,6 +18,9 @@ int digest_md5_fd(int fd, unsigned char md5[DIGEST_MD5_LEN]);
 /* Lower-case hex of n bytes into out, which holds 2 * n + 1 bytes. */
 void digest_hex(const unsigned char *bytes, size_t n, char *out);
 
+/* The value of one hex digit, or -1 when c is not one. */
+int digest_hex_value(char c);
+
 /*
  * True when etag is a single-part S3 ETag (32 hex digits), in which case
  * its bytes are written to md5.  Multipart ETags ("...-N") give false.

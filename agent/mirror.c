@@ -810,6 +810,23 @@ static int forget_doomed(struct bucket_run *run)
 
 /* ---- one bucket ---- */
 
+/* Write a bucket record in a transaction of its own. */
+static int put_bucket(struct bucket_run *run, struct store_bucket *record)
+{
+	struct store_txn *txn;
+	int rc;
+
+	rc = store_txn_begin(run->m->store, true, &txn);
+	if (rc < 0)
+		return rc;
+	rc = store_bucket_put(txn, run->name, record);
+	if (rc < 0) {
+		store_txn_abort(txn);
+		return rc;
+	}
+	return store_txn_commit(txn);
+}
+
 static int load_bucket(struct bucket_run *run, struct store_bucket *record)
 {
 	struct store_txn *txn;
@@ -826,25 +843,15 @@ static int load_bucket(struct bucket_run *run, struct store_bucket *record)
 	}
 
 	memset(record, 0, sizeof(*record));
-	rc = store_txn_begin(run->m->store, true, &txn);
-	if (rc < 0)
-		return rc;
-	rc = store_bucket_put(txn, run->name, record);
-	if (rc < 0) {
-		store_txn_abort(txn);
-		return rc;
-	}
+	rc = put_bucket(run, record);
 	run->id = record->id;
-	return store_txn_commit(txn);
+	return rc;
 }
 
 static int save_bucket(struct bucket_run *run, struct store_bucket *record,
 		       int64_t started, const struct mirror_stats *before,
 		       const struct dm_error *listing_error)
 {
-	struct store_txn *txn;
-	int rc;
-
 	record->last_cycle_start = started / 1000;
 	record->last_cycle_end = now_ms() / 1000;
 	record->cycles++;
@@ -863,16 +870,7 @@ static int save_bucket(struct bucket_run *run, struct store_bucket *record,
 	record->last_downloaded = run->stats->downloaded - before->downloaded;
 	record->last_deleted = run->stats->deleted - before->deleted;
 	record->last_restored = run->stats->restored - before->restored;
-
-	rc = store_txn_begin(run->m->store, true, &txn);
-	if (rc < 0)
-		return rc;
-	rc = store_bucket_put(txn, run->name, record);
-	if (rc < 0) {
-		store_txn_abort(txn);
-		return rc;
-	}
-	return store_txn_commit(txn);
+	return put_bucket(run, record);
 }
 
 static int mirror_bucket(struct mirror *m, const char *name,

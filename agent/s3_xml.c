@@ -29,6 +29,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "digest.h"
+
 /* No network, no DTD loading, no entity substitution, no stderr output. */
 #define PARSE_OPTIONS \
 	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
@@ -234,17 +236,6 @@ static int take_once(const xmlNode *node, const char *name,
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Undo S3's url encoding in place: "%XX" is a byte and '+' a space (S3
  * writes a real '+' as "%2B").  Returns the decoded length, or -EPROTO.
@@ -266,8 +257,8 @@ static ssize_t url_decode(char *s, size_t len)
 		}
 		if (len - in < 3)
 			return -EPROTO;
-		hi = hex_value(s[in + 1]);
-		lo = hex_value(s[in + 2]);
+		hi = digest_hex_value(s[in + 1]);
+		lo = digest_hex_value(s[in + 2]);
 		if (hi < 0 || lo < 0)
 			return -EPROTO;
 		s[out++] = (char)(hi << 4 | lo);
