@@ -279,7 +279,8 @@ static int read_entries(int dir_fd, struct entry **out, size_t *count)
 	}
 	closedir(dir);
 
-	qsort(entries, n, sizeof(*entries), compare_entries);
+	if (n > 1)
+		qsort(entries, n, sizeof(*entries), compare_entries);
 	*out = entries;
 	*count = n;
 	return rc;
