@@ -38,8 +38,8 @@ struct fake_drive {
 	struct fake_object objects[MAX_OBJECTS]; /* kept sorted by key */
 	size_t count;
 	size_t page_size;
-	int fail_after_pages;	/* <0: never */
-	const char *get_fails_key; /* GET of this key answers 503 */
+	int fail_after_pages;	     /* <0: never */
+	const char *get_fails_key;   /* GET of this key answers 503 */
 	const char *get_changes_key; /* GET answers this new content */
 	const char *new_content;
 	unsigned gets;
