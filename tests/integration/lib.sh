@@ -169,6 +169,7 @@ drive_rm()
 # ---- the agent ----
 
 # write_config [EXTRA-INI-LINES]: a configuration for this test's buckets.
+# RETRY_BASE and RETRY_MAX, when set, replace the short test backoff.
 write_config()
 {
 	local list
@@ -186,8 +187,8 @@ state_dir = $STATE
 poll_interval = 300ms
 download_concurrency = 8
 max_object_size = 512M
-retry_base = 200ms
-retry_max = 1s
+retry_base = ${RETRY_BASE:-200ms}
+retry_max = ${RETRY_MAX:-1s}
 ${1:-}
 INI
 }

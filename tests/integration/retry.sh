@@ -8,7 +8,9 @@ BUCKETS=("$bucket")
 drive_put_text "$bucket" flaky.bas 'TALK "flaky"'
 drive_put_text "$bucket" steady.bas 'TALK "steady"'
 use_proxy
-write_config
+# A fixed 1-2 s backoff: long enough that the next cycle, started at
+# once, falls inside it even on a loaded machine.
+RETRY_BASE=2s RETRY_MAX=2s write_config
 echo "fail 503 3 GET /$bucket/flaky.bas" >"$PROXY_CONTROL"
 
 failures()
@@ -35,18 +37,18 @@ check "the error says HTTP 503 SlowDown" grep -q "HTTP 503 SlowDown" <<<"$error"
 run_once
 check "within the backoff the object is not tried" \
 	test "$(grep -c "^GET /$bucket/flaky.bas" "$PROXY_LOG")" -eq 1
-sleep 1.1
+sleep 2.1
 run_once
 read -r count error < <(failures)
 check "after the backoff it is tried again and counted" test "$count" -eq 2
 
 drive_put_text "$bucket" flaky.bas 'TALK "flaky, new version"'
-sleep 1.1
+sleep 2.1
 run_once
 read -r count error < <(failures)
 check "a new ETag resets the count" test "$count" -eq 1
 
-sleep 1.1
+sleep 2.1
 run_once
 check "once the server answers, the object is mirrored" \
 	mirror_matches "$bucket"
