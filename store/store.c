@@ -60,6 +60,9 @@
 /* A varint of 64 bits takes at most 10 bytes of 7 bits. */
 #define VARINT_MAX 10
 
+/* Random lookups between two trims of the map (see note_lookup()). */
+#define TRIM_EVERY_LOOKUPS 64
+
 enum db {
 	DB_BUCKETS,
 	DB_OBJECTS,
@@ -85,6 +88,7 @@ struct store {
 	bool read_only;
 	void *map; /* where LMDB mapped the file, NULL if unknown */
 	size_t map_len;
+	unsigned lookups; /* random lookups since the last trim */
 };
 
 struct store_txn {
@@ -455,8 +459,25 @@ static int bucket_key(const char *name, MDB_val *out)
 
 /* ---- database access ---- */
 
+/*
+ * A lookup maps the pages it reads and, through the kernel's fault-around,
+ * up to fifteen cached neighbours of each (MADV_RANDOM does not stop that).
+ * A page of a thousand lookups thus kept twenty to thirty megabytes of a
+ * file resident; trimming after every few dozen lookups bounds the resident
+ * map whoever the caller is.  Trimming costs a walk of the populated page
+ * tables, which the trim itself keeps short.
+ */
+static void note_lookup(struct store *store)
+{
+	if (++store->lookups >= TRIM_EVERY_LOOKUPS) {
+		store->lookups = 0;
+		store_trim(store);
+	}
+}
+
 static int db_get(struct store_txn *txn, enum db db, MDB_val *k, MDB_val *v)
 {
+	note_lookup(txn->store);
 	return errno_of(mdb_get(txn->txn, txn->store->dbi[db], k, v));
 }
 
@@ -1121,6 +1142,7 @@ int store_cursor_seek_after(struct store_cursor *cur, const char *after,
 		memcpy(buf + ID_LEN, after, after_len);
 	k.mv_data = buf;
 	k.mv_size = ID_LEN + after_len;
+	note_lookup(cur->txn->store);
 	rc = errno_of(mdb_cursor_get(cur->mc, &k, &v, MDB_SET_RANGE));
 
 	if (rc == 0 && after_len && k.mv_size == ID_LEN + after_len &&
