@@ -1,14 +1,16 @@
 /*
  * store.c - drivemon's durable state in one LMDB environment.
  *
- * Six named databases live in the environment: buckets, objects, failures,
- * doomed, etags and meta (the schema version and the next bucket id).
- * Objects, failures and doomed entries are keyed by a 4-byte big-endian
- * bucket id followed by the key bytes, so that one bucket's entries are
- * contiguous and in S3's byte order.  Values are small versioned records
+ * Eight named databases live in the environment: buckets, objects,
+ * failures, doomed, etags, sources, artifacts and meta (the schema version
+ * and the next bucket id).  Objects, failures, doomed entries, sources and
+ * artifacts are keyed by a 4-byte big-endian bucket id followed by the key
+ * bytes (for an artifact: kind '\0' name), so that one bucket's entries
+ * are contiguous and in S3's byte order.  Values are versioned records
  * (first byte = record version) of little-endian base-128 varints and
- * length-prefixed strings; the decoder checks every length and answers
- * -EIO for a damaged record instead of reading past it.
+ * length-prefixed strings, ending for sources and artifacts in a long raw
+ * field (diagnostics, content); the decoder checks every length and
+ * answers -EIO for a damaged record instead of reading past it.
  *
  * This file converts LMDB's return codes once, in errno_of(), and never
  * logs: callers decide what an error means.  It does not decide what is
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +42,11 @@
 /* Reader slots shared by the agent's threads, the tools and the FUSE view. */
 #define MAX_READERS 256
 
-/* The layout of the databases; bump when records or keys change shape. */
-#define SCHEMA_VERSION 1
+/*
+ * The layout of the databases; bump when records or keys change shape.
+ * Version 2 added sources and artifacts to version 1.
+ */
+#define SCHEMA_VERSION 2
 
 /* First byte of each record. */
 #define RECORD_V1 1
@@ -52,8 +58,10 @@
 #define NAME_MAX_LEN DM_NAME_MAX
 
 /*
- * Large enough for any record: the biggest is an ETag cache entry holding
- * bucket '\0' key (at most 756 bytes) plus an ETag and a stamp.
+ * Large enough for any encoded record: the biggest is an ETag cache entry
+ * holding bucket '\0' key (at most 756 bytes) plus an ETag and a stamp.
+ * A source's diagnostics and an artifact's content follow their record
+ * unencoded (see db_put_joined()), so they need not fit.
  */
 #define RECORD_MAX 2048
 
@@ -69,15 +77,21 @@ enum db {
 	DB_FAILURES,
 	DB_DOOMED,
 	DB_ETAGS,
+	DB_SOURCES,
+	DB_ARTIFACTS,
 	DB_META,
 	DB_COUNT,
 };
 
 static const char *const db_names[DB_COUNT] = {
-	[DB_BUCKETS] = "buckets",   [DB_OBJECTS] = "objects",
-	[DB_FAILURES] = "failures", [DB_DOOMED] = "doomed",
-	[DB_ETAGS] = "etags",	    [DB_META] = "meta",
+	[DB_BUCKETS] = "buckets",     [DB_OBJECTS] = "objects",
+	[DB_FAILURES] = "failures",   [DB_DOOMED] = "doomed",
+	[DB_ETAGS] = "etags",	      [DB_SOURCES] = "sources",
+	[DB_ARTIFACTS] = "artifacts", [DB_META] = "meta",
 };
+
+/* Ends diagnostics cut to STORE_DIAGNOSTICS_MAX. */
+static const char diagnostics_cut_mark[] = "\n[truncated]";
 
 static const char meta_schema[] = "schema";
 static const char meta_next_id[] = "next_bucket_id";
@@ -88,7 +102,8 @@ struct store {
 	bool read_only;
 	void *map; /* where LMDB mapped the file, NULL if unknown */
 	size_t map_len;
-	unsigned lookups; /* random lookups since the last trim */
+	atomic_uint lookups; /* random lookups since the last trim, over all
+			      * threads */
 };
 
 struct store_txn {
@@ -288,6 +303,20 @@ static void get_str(struct dec *d, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Length-prefixed bytes, borrowed from the record. */
+static const unsigned char *get_raw(struct dec *d, size_t *len)
+{
+	uint64_t n = get_uvar(d);
+
+	*len = 0;
+	if (n > d->left) {
+		d->bad = true;
+		return NULL;
+	}
+	*len = (size_t)n;
+	return get_bytes(d, *len);
+}
+
 static void dec_init(struct dec *d, const MDB_val *v)
 {
 	d->p = v->mv_data;
@@ -464,13 +493,15 @@ static int bucket_key(const char *name, MDB_val *out)
  * up to fifteen cached neighbours of each (MADV_RANDOM does not stop that).
  * A page of a thousand lookups thus kept twenty to thirty megabytes of a
  * file resident; trimming after every few dozen lookups bounds the resident
- * map whoever the caller is.  Trimming costs a walk of the populated page
- * tables, which the trim itself keeps short.
+ * map whoever the caller is.  Puts and deletes search the tree too.
+ * Trimming costs a walk of the populated page tables, which the trim
+ * itself keeps short, and is safe with transactions open in any thread: a
+ * dropped page is mapped again, unchanged, on its next access.
  */
 static void note_lookup(struct store *store)
 {
-	if (++store->lookups >= TRIM_EVERY_LOOKUPS) {
-		store->lookups = 0;
+	if (atomic_fetch_add(&store->lookups, 1) + 1 >= TRIM_EVERY_LOOKUPS) {
+		atomic_store(&store->lookups, 0);
 		store_trim(store);
 	}
 }
@@ -485,6 +516,7 @@ static int db_put(struct store_txn *txn, enum db db, MDB_val *k, MDB_val *v)
 {
 	if (!txn->write)
 		return -EROFS;
+	note_lookup(txn->store);
 	return errno_of(mdb_put(txn->txn, txn->store->dbi[db], k, v, 0));
 }
 
@@ -492,6 +524,7 @@ static int db_del(struct store_txn *txn, enum db db, MDB_val *k)
 {
 	if (!txn->write)
 		return -EROFS;
+	note_lookup(txn->store);
 	return errno_of(mdb_del(txn->txn, txn->store->dbi[db], k, NULL));
 }
 
@@ -574,6 +607,104 @@ out_close:
 	return rc ? rc : (int)count;
 }
 
+/* One piece of a record written by db_put_joined(). */
+struct part {
+	const void *p;
+	size_t len;
+};
+
+/*
+ * Put a record made of an encoded head and raw fields too long for
+ * struct enc.  The parts are joined in a buffer of our own before LMDB
+ * changes anything, so they may point into records of this transaction,
+ * whose pages the put could move or free.
+ */
+static int db_put_joined(struct store_txn *txn, enum db db, MDB_val *k,
+			 const struct part *parts, size_t count)
+{
+	unsigned char *buf, *end;
+	MDB_val v = {0, NULL};
+	int rc;
+
+	if (!txn->write)
+		return -EROFS;
+	for (size_t i = 0; i < count; i++)
+		v.mv_size += parts[i].len;
+	buf = malloc(v.mv_size);
+	if (!buf)
+		return -ENOMEM;
+
+	end = buf;
+	for (size_t i = 0; i < count; i++) {
+		if (parts[i].len)
+			memcpy(end, parts[i].p, parts[i].len);
+		end += parts[i].len;
+	}
+	v.mv_data = buf;
+	rc = db_put(txn, db, k, &v);
+	free(buf);
+	return rc;
+}
+
+static bool has_prefix(const MDB_val *k, const void *prefix, size_t prefix_len)
+{
+	return k->mv_size > prefix_len &&
+	       memcmp(k->mv_data, prefix, prefix_len) == 0;
+}
+
+/*
+ * Walk the records of db whose keys start with prefix and are longer, in
+ * order.  fn gets a NUL-terminated copy of each whole key and the record
+ * as stored; fn may put or delete anything, the record it was given
+ * included, because the walk then seeks past the copied key rather than
+ * trust the cursor to have followed.  Those seeks land on the pages just
+ * read, so only the first counts as a random lookup.
+ */
+typedef int (*record_fn)(void *ctx, char *key, size_t key_len,
+			 const MDB_val *record);
+
+static int walk_prefix(struct store_txn *txn, enum db db, const void *prefix,
+		       size_t prefix_len, record_fn fn, void *ctx)
+{
+	char key[ID_LEN + DM_KEY_MAX + 1];
+	MDB_val k = {prefix_len, (void *)prefix}, v;
+	MDB_cursor *mc;
+	size_t key_len;
+	int rc;
+
+	rc = errno_of(mdb_cursor_open(txn->txn, txn->store->dbi[db], &mc));
+	if (rc)
+		return rc;
+
+	note_lookup(txn->store);
+	rc = errno_of(mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE));
+	while (rc == 0 && has_prefix(&k, prefix, prefix_len)) {
+		key_len = k.mv_size;
+		if (key_len > ID_LEN + DM_KEY_MAX) {
+			rc = -EIO;
+			goto out_close;
+		}
+		memcpy(key, k.mv_data, key_len);
+		key[key_len] = '\0';
+		rc = fn(ctx, key, key_len, &v);
+		if (rc)
+			goto out_close;
+
+		k.mv_data = key;
+		k.mv_size = key_len;
+		rc = errno_of(mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE));
+		if (rc == 0 && k.mv_size == key_len &&
+		    memcmp(k.mv_data, key, key_len) == 0)
+			rc = errno_of(mdb_cursor_get(mc, &k, &v, MDB_NEXT));
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+
+out_close:
+	mdb_cursor_close(mc);
+	return rc;
+}
+
 /* ---- environment ---- */
 
 static int prepare_dir(const char *dir, enum store_mode mode,
@@ -627,7 +758,13 @@ static int open_env(struct store *store, const char *dir, struct dm_error *err)
 		mdb_strerror(rc), rc == ENOENT ? " (has the agent run?)" : "");
 }
 
-/* Write the schema version into a new store, or check an existing one. */
+/*
+ * Write the schema version into a new store, or check an existing one.
+ * Every change of schema so far only added databases, which open_dbs()
+ * creates empty in read-write mode, so an older store is upgraded by
+ * recording the new version.  A read-only store cannot create them and
+ * refuses an older one rather than show it without its newer tables.
+ */
 static int check_schema(struct store_txn *txn, const char *dir,
 			struct dm_error *err)
 {
@@ -635,13 +772,20 @@ static int check_schema(struct store_txn *txn, const char *dir,
 	int rc;
 
 	rc = meta_get_u32(txn, meta_schema, &version);
-	if (rc == -ENOENT && txn->write)
-		rc = meta_put_u32(txn, meta_schema, SCHEMA_VERSION);
-	else if (rc == 0 && version != SCHEMA_VERSION)
+	if (rc == 0 && (version == 0 || version > SCHEMA_VERSION))
 		return dm_error_set(err, -EIO,
 				    "store in '%s' has schema version %u, this "
 				    "drivemon reads version %u only",
 				    dir, version, SCHEMA_VERSION);
+	if (rc == 0 && version < SCHEMA_VERSION && !txn->write)
+		return dm_error_set(
+			err, -EIO,
+			"store in '%s' has schema version %u, which "
+			"the agent upgrades to %u when it starts",
+			dir, version, SCHEMA_VERSION);
+	if ((rc == -ENOENT && txn->write) ||
+	    (rc == 0 && version < SCHEMA_VERSION))
+		rc = meta_put_u32(txn, meta_schema, SCHEMA_VERSION);
 	if (rc)
 		return dm_error_set(err, rc,
 				    "cannot check schema version of store in "
@@ -650,15 +794,35 @@ static int check_schema(struct store_txn *txn, const char *dir,
 	return 0;
 }
 
+static int open_db(struct store_txn *txn, enum db db, const char *dir,
+		   struct dm_error *err)
+{
+	unsigned flags = txn->write ? MDB_CREATE : 0;
+	int rc;
+
+	rc = mdb_dbi_open(txn->txn, db_names[db], flags, &txn->store->dbi[db]);
+	if (rc == MDB_NOTFOUND)
+		return dm_error_set(err, -ENOENT,
+				    "store in '%s' is not initialised (has the "
+				    "agent run?)",
+				    dir);
+	if (rc)
+		return dm_error_set(err, errno_of(rc),
+				    "cannot open database '%s' of store in "
+				    "'%s': %s",
+				    db_names[db], dir, mdb_strerror(rc));
+	return 0;
+}
+
 /*
- * Open the named databases.  A read-only store opens them in a read
- * transaction, which works while the agent writes; committing it keeps
- * the handles for the life of the environment.
+ * Open the named databases, meta first so that the schema is known
+ * before a database it lacks is missed.  A read-only store opens them in
+ * a read transaction, which works while the agent writes; committing it
+ * keeps the handles for the life of the environment.
  */
 static int open_dbs(struct store *store, const char *dir, struct dm_error *err)
 {
 	struct store_txn txn = {.store = store, .write = !store->read_only};
-	unsigned flags = txn.write ? MDB_CREATE : 0;
 	int rc;
 
 	rc = mdb_txn_begin(store->env, NULL, txn.write ? 0 : MDB_RDONLY,
@@ -668,28 +832,19 @@ static int open_dbs(struct store *store, const char *dir, struct dm_error *err)
 				    "cannot read store in '%s': %s", dir,
 				    mdb_strerror(rc));
 
-	for (int db = 0; db < DB_COUNT; db++) {
-		rc = mdb_dbi_open(txn.txn, db_names[db], flags,
-				  &store->dbi[db]);
-		if (rc == MDB_NOTFOUND) {
-			rc = dm_error_set(err, -ENOENT,
-					  "store in '%s' is not initialised "
-					  "(has the agent run?)",
-					  dir);
-			goto out_abort_txn;
-		}
-		if (rc) {
-			rc = dm_error_set(err, errno_of(rc),
-					  "cannot open database '%s' of store "
-					  "in '%s': %s",
-					  db_names[db], dir, mdb_strerror(rc));
-			goto out_abort_txn;
-		}
-	}
+	rc = open_db(&txn, DB_META, dir, err);
+	if (rc)
+		goto out_abort_txn;
 
 	rc = check_schema(&txn, dir, err);
 	if (rc)
 		goto out_abort_txn;
+
+	for (int db = 0; db < DB_COUNT; db++) {
+		rc = db == DB_META ? 0 : open_db(&txn, db, dir, err);
+		if (rc)
+			goto out_abort_txn;
+	}
 
 	rc = mdb_txn_commit(txn.txn);
 	if (rc)
@@ -1395,4 +1550,378 @@ int store_etag_put(struct store_txn *txn, const char *bucket, const char *key,
 	v.mv_data = e.buf;
 	v.mv_size = e.len;
 	return db_put(txn, DB_ETAGS, &k, &v);
+}
+
+/* ---- sources ---- */
+
+/*
+ * How many bytes of text a source keeps; when they are fewer than the
+ * text has, *cut is set and the mark follows them.  The cut falls before
+ * a UTF-8 sequence rather than inside it (a sequence's first byte is
+ * followed by at most three continuation bytes 10xxxxxx).
+ */
+static size_t diagnostics_kept(const char *text, bool *cut)
+{
+	size_t len = strnlen(text, STORE_DIAGNOSTICS_MAX + 1);
+
+	*cut = len > STORE_DIAGNOSTICS_MAX;
+	if (!*cut)
+		return len;
+
+	len = STORE_DIAGNOSTICS_MAX - (sizeof(diagnostics_cut_mark) - 1);
+	for (int i = 0; i < 3 && ((unsigned char)text[len] & 0xc0) == 0x80; i++)
+		len--;
+	return len;
+}
+
+/* The record before the diagnostics, which are diagnostics_len bytes. */
+static int encode_source(const struct store_source *s, size_t diagnostics_len,
+			 struct enc *e)
+{
+	put_u8(e, RECORD_V1);
+	put_str(e, s->etag, sizeof(s->etag));
+	put_stamp(e, &s->local);
+	put_svar(e, s->handled_at);
+	put_svar(e, s->status);
+	put_str(e, s->kind, sizeof(s->kind));
+	put_u8(e, s->diagnostics != NULL);
+	if (s->diagnostics)
+		put_uvar(e, diagnostics_len);
+	return e->bad ? -EINVAL : 0;
+}
+
+/*
+ * Decode all but the diagnostics, which are lent as *diagnostics and
+ * *len, not NUL-terminated, or NULL when the source has none.
+ */
+static int decode_source(const MDB_val *v, struct store_source *s,
+			 const char **diagnostics, size_t *len)
+{
+	int64_t status;
+	uint8_t has_diagnostics;
+	struct dec d;
+
+	*diagnostics = NULL;
+	*len = 0;
+	s->diagnostics = NULL;
+	dec_init(&d, v);
+	if (get_u8(&d) != RECORD_V1)
+		return -EIO;
+
+	get_str(&d, s->etag, sizeof(s->etag));
+	get_stamp(&d, &s->local);
+	s->handled_at = get_svar(&d);
+	status = get_svar(&d);
+	if (status < INT32_MIN || status > INT32_MAX)
+		return -EIO;
+	s->status = (int32_t)status;
+	get_str(&d, s->kind, sizeof(s->kind));
+	has_diagnostics = get_u8(&d);
+	if (has_diagnostics > 1)
+		return -EIO;
+	if (has_diagnostics)
+		*diagnostics = (const char *)get_raw(&d, len);
+	if (*len > STORE_DIAGNOSTICS_MAX)
+		return -EIO;
+	return dec_finish(&d);
+}
+
+int store_source_get(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, struct store_source *out)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	const char *diagnostics;
+	size_t len;
+	MDB_val k, v;
+	int rc;
+
+	out->diagnostics = NULL;
+	rc = object_key(bucket_id, key, key_len, buf, &k);
+	if (rc)
+		return rc;
+
+	rc = db_get(txn, DB_SOURCES, &k, &v);
+	if (rc)
+		return rc;
+
+	rc = decode_source(&v, out, &diagnostics, &len);
+	if (rc || !diagnostics)
+		return rc;
+
+	out->diagnostics = malloc(len + 1);
+	if (!out->diagnostics)
+		return -ENOMEM;
+	memcpy(out->diagnostics, diagnostics, len);
+	out->diagnostics[len] = '\0';
+	return 0;
+}
+
+int store_source_put(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, const struct store_source *source)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	size_t kept = 0, mark_len = 0;
+	bool cut = false;
+	struct enc e;
+	MDB_val k;
+	int rc;
+
+	rc = object_key(bucket_id, key, key_len, buf, &k);
+	if (rc)
+		return rc;
+
+	if (source->diagnostics)
+		kept = diagnostics_kept(source->diagnostics, &cut);
+	if (cut)
+		mark_len = sizeof(diagnostics_cut_mark) - 1;
+	enc_init(&e);
+	rc = encode_source(source, kept + mark_len, &e);
+	if (rc)
+		return rc;
+
+	return db_put_joined(txn, DB_SOURCES, &k,
+			     (const struct part[]){
+				     {e.buf, e.len},
+				     {source->diagnostics, kept},
+				     {diagnostics_cut_mark, mark_len},
+			     },
+			     3);
+}
+
+int store_source_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	MDB_val k;
+	int rc;
+
+	rc = object_key(bucket_id, key, key_len, buf, &k);
+	if (rc)
+		return rc;
+	return db_del(txn, DB_SOURCES, &k);
+}
+
+struct source_walk {
+	store_source_fn fn;
+	void *ctx;
+	char *diagnostics; /* STORE_DIAGNOSTICS_MAX + 1 bytes, lent to fn */
+};
+
+static int visit_source(void *ctx, char *key, size_t key_len,
+			const MDB_val *record)
+{
+	struct source_walk *walk = ctx;
+	struct store_source source;
+	const char *diagnostics;
+	size_t len;
+	int rc;
+
+	rc = decode_source(record, &source, &diagnostics, &len);
+	if (rc)
+		return rc;
+
+	if (diagnostics) {
+		memcpy(walk->diagnostics, diagnostics, len);
+		walk->diagnostics[len] = '\0';
+		source.diagnostics = walk->diagnostics;
+	}
+	return walk->fn(walk->ctx, key + ID_LEN, key_len - ID_LEN, &source);
+}
+
+int store_source_foreach(struct store_txn *txn, uint32_t bucket_id,
+			 store_source_fn fn, void *ctx)
+{
+	struct source_walk walk = {fn, ctx, NULL};
+	unsigned char prefix[ID_LEN];
+	int rc;
+
+	walk.diagnostics = malloc(STORE_DIAGNOSTICS_MAX + 1);
+	if (!walk.diagnostics)
+		return -ENOMEM;
+
+	put_be32(prefix, bucket_id);
+	rc = walk_prefix(txn, DB_SOURCES, prefix, sizeof(prefix), visit_source,
+			 &walk);
+	free(walk.diagnostics);
+	return rc;
+}
+
+/* ---- artifacts ---- */
+
+/*
+ * bucket id, kind, '\0': how every key of one kind of artifact starts.
+ * The kind holds no NUL, so the first NUL after the id ends it and the
+ * keys sort by kind, then by name.  buf must hold ID_LEN + STORE_KIND_MAX
+ * bytes.
+ */
+static int kind_prefix(uint32_t bucket_id, const char *kind, unsigned char *buf,
+		       size_t *len)
+{
+	size_t kind_len = kind ? strnlen(kind, STORE_KIND_MAX) : 0;
+
+	if (kind_len == 0 || kind_len == STORE_KIND_MAX)
+		return -EINVAL;
+
+	put_be32(buf, bucket_id);
+	memcpy(buf + ID_LEN, kind, kind_len + 1);
+	*len = ID_LEN + kind_len + 1;
+	return 0;
+}
+
+/* buf must hold ID_LEN + DM_KEY_MAX bytes. */
+static int artifact_key(uint32_t bucket_id, const char *kind, const char *name,
+			size_t name_len, unsigned char *buf, MDB_val *out)
+{
+	size_t len;
+	int rc;
+
+	rc = kind_prefix(bucket_id, kind, buf, &len);
+	if (rc)
+		return rc;
+	if (!name || name_len == 0 || name_len > ID_LEN + DM_KEY_MAX - len)
+		return -EINVAL;
+
+	memcpy(buf + len, name, name_len);
+	out->mv_data = buf;
+	out->mv_size = len + name_len;
+	return 0;
+}
+
+/* The record before the content, which is a->content_len bytes. */
+static int encode_artifact(const struct store_artifact *a, struct enc *e)
+{
+	if (!a->source_key || a->source_key_len == 0 ||
+	    a->source_key_len > DM_KEY_MAX || (!a->content && a->content_len))
+		return -EINVAL;
+
+	put_u8(e, RECORD_V1);
+	put_raw_str(e, a->source_key, a->source_key_len);
+	put_str(e, a->source_etag, sizeof(a->source_etag));
+	put_bytes(e, a->content_md5, sizeof(a->content_md5));
+	put_svar(e, a->produced_at);
+	put_uvar(e, a->content_len);
+	return e->bad ? -EINVAL : 0;
+}
+
+/* The source key and the content are lent from the record. */
+static int decode_artifact(const MDB_val *v, struct store_artifact *a)
+{
+	const unsigned char *md5;
+	struct dec d;
+
+	dec_init(&d, v);
+	if (get_u8(&d) != RECORD_V1)
+		return -EIO;
+
+	a->source_key = (const char *)get_raw(&d, &a->source_key_len);
+	if (a->source_key_len == 0 || a->source_key_len > DM_KEY_MAX)
+		return -EIO;
+	get_str(&d, a->source_etag, sizeof(a->source_etag));
+	md5 = get_bytes(&d, sizeof(a->content_md5));
+	if (md5)
+		memcpy(a->content_md5, md5, sizeof(a->content_md5));
+	a->produced_at = get_svar(&d);
+	a->content = get_raw(&d, &a->content_len);
+	return dec_finish(&d);
+}
+
+int store_artifact_put(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len,
+		       const struct store_artifact *artifact)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	struct enc e;
+	MDB_val k;
+	int rc;
+
+	rc = artifact_key(bucket_id, kind, name, name_len, buf, &k);
+	if (rc)
+		return rc;
+
+	enc_init(&e);
+	rc = encode_artifact(artifact, &e);
+	if (rc)
+		return rc;
+
+	return db_put_joined(txn, DB_ARTIFACTS, &k,
+			     (const struct part[]){
+				     {e.buf, e.len},
+				     {artifact->content, artifact->content_len},
+			     },
+			     2);
+}
+
+int store_artifact_get(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len,
+		       struct store_artifact *out)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	MDB_val k, v;
+	int rc;
+
+	rc = artifact_key(bucket_id, kind, name, name_len, buf, &k);
+	if (rc)
+		return rc;
+
+	rc = db_get(txn, DB_ARTIFACTS, &k, &v);
+	if (rc)
+		return rc;
+
+	return decode_artifact(&v, out);
+}
+
+int store_artifact_del(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	MDB_val k;
+	int rc;
+
+	rc = artifact_key(bucket_id, kind, name, name_len, buf, &k);
+	if (rc)
+		return rc;
+	return db_del(txn, DB_ARTIFACTS, &k);
+}
+
+struct artifact_walk {
+	store_artifact_fn fn;
+	void *ctx;
+};
+
+/* key is the bucket id, kind '\0' name, and a NUL that ends the name. */
+static int visit_artifact(void *ctx, char *key, size_t key_len,
+			  const MDB_val *record)
+{
+	struct artifact_walk *walk = ctx;
+	struct store_artifact artifact;
+	char *kind = key + ID_LEN;
+	size_t rest = key_len - ID_LEN, kind_len = strnlen(kind, rest);
+	int rc;
+
+	if (kind_len == 0 || kind_len >= STORE_KIND_MAX || kind_len + 1 >= rest)
+		return -EIO;
+
+	rc = decode_artifact(record, &artifact);
+	if (rc)
+		return rc;
+	return walk->fn(walk->ctx, kind, kind + kind_len + 1,
+			rest - kind_len - 1, &artifact);
+}
+
+int store_artifact_foreach(struct store_txn *txn, uint32_t bucket_id,
+			   const char *kind, store_artifact_fn fn, void *ctx)
+{
+	struct artifact_walk walk = {fn, ctx};
+	unsigned char prefix[ID_LEN + STORE_KIND_MAX];
+	size_t prefix_len = ID_LEN;
+	int rc;
+
+	put_be32(prefix, bucket_id);
+	if (kind) {
+		rc = kind_prefix(bucket_id, kind, prefix, &prefix_len);
+		if (rc)
+			return rc;
+	}
+	return walk_prefix(txn, DB_ARTIFACTS, prefix, prefix_len,
+			   visit_artifact, &walk);
 }

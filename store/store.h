@@ -13,6 +13,10 @@
  *            not finished yet; they are deleted only once it has
  *   etags    (bucket, key) -> file stamp and ETag, the folder drive's
  *            cache of computed MD5s
+ *   sources  (bucket id, key) -> struct store_source, what a handler made
+ *            of a source file and when
+ *   artifacts (bucket id, kind, name) -> struct store_artifact, a
+ *            handler's outputs, content included
  *
  * One process writes (the agent); any number read at the same time (the
  * tools, the FUSE view) by opening the store with STORE_READ_ONLY.  LMDB
@@ -53,7 +57,9 @@ enum store_mode {
  * On failure returns -errno with err naming the folder and the cause:
  * in read-only mode -ENOENT when the agent has not created the store yet;
  * -EIO when the store was written with a schema version this build does
- * not know.  Open a store at most once per process (an LMDB rule).
+ * not know.  A store of an older schema is upgraded by a read-write open;
+ * a read-only open refuses it (-EIO) until the agent has done that.  Open
+ * a store at most once per process (an LMDB rule).
  */
 int store_open(const char *dir, enum store_mode mode, struct store **out,
 	       struct dm_error *err);
@@ -63,9 +69,10 @@ void store_close(struct store *store);
 
 /*
  * Drop from this process's resident set the pages of the map it has read.
- * They stay in the page cache; the next access maps them again.  The
- * mirror calls it after each listing page so that memory does not grow
- * with the number of objects.  No transaction may be open in this thread.
+ * They stay in the page cache; the next access maps them again, so open
+ * transactions in any thread are not disturbed.  The store trims itself
+ * every few dozen lookups and the mirror after each listing page, so that
+ * memory does not grow with the number of objects.
  */
 void store_trim(struct store *store);
 
@@ -241,5 +248,112 @@ int store_etag_get(struct store_txn *txn, const char *bucket, const char *key,
 int store_etag_put(struct store_txn *txn, const char *bucket, const char *key,
 		   size_t key_len, const struct store_file_stamp *stamp,
 		   const char *etag);
+
+/* ---- what handlers derive from sources ---- */
+
+/* Bytes of a handler kind ("config", "dialog"), its NUL included. */
+#define STORE_KIND_MAX 32
+
+/*
+ * Bytes of diagnostics a source keeps.  Longer diagnostics are cut, never
+ * inside a UTF-8 sequence, and end in "\n[truncated]" within this bound.
+ */
+#define STORE_DIAGNOSTICS_MAX (64u << 10)
+
+/*
+ * A source file of a bot (a bucket) as its handler last saw it, keyed
+ * like an object by (bucket id, key).  The handler runs again only when
+ * the content's MD5 differs from etag, so a restart, a touch or the
+ * mirror writing the same bytes runs nothing.
+ */
+struct store_source {
+	char etag[DM_ETAG_MAX];	       /* hex MD5 of what was handled */
+	struct store_file_stamp local; /* stat of the file when handled */
+	int64_t handled_at;	       /* ms since the epoch */
+	int32_t status;		       /* 0, or the handler's -errno */
+	char kind[STORE_KIND_MAX];     /* the handler that ran */
+	char *diagnostics;	       /* what went wrong, or NULL */
+};
+
+/*
+ * Read one source; -ENOENT if absent.  out->diagnostics is a malloc'd
+ * copy that the caller frees, or NULL when the source has none; it is
+ * NULL whenever the call fails.
+ */
+int store_source_get(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, struct store_source *out);
+
+/*
+ * Insert or replace one source.  An unterminated etag or kind is -EINVAL;
+ * diagnostics may be NULL, and are cut to STORE_DIAGNOSTICS_MAX.
+ */
+int store_source_put(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len, const struct store_source *source);
+
+/* Remove one source; -ENOENT if absent.  Its artifacts stay. */
+int store_source_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
+		     size_t key_len);
+
+/*
+ * Every source of a bucket in key order; fn returns 0 to go on or a
+ * negative errno to stop, which is then returned.  The key (lent
+ * NUL-terminated) and the source are copies, diagnostics included, valid
+ * for the call: fn may put or delete sources in the same transaction.
+ */
+typedef int (*store_source_fn)(void *ctx, const char *key, size_t key_len,
+			       const struct store_source *source);
+int store_source_foreach(struct store_txn *txn, uint32_t bucket_id,
+			 store_source_fn fn, void *ctx);
+
+/*
+ * An artifact: one named output of a handler, e.g. kind "config" name
+ * "config", or kind "dialog" name "start.bas", keyed by (bucket id, kind,
+ * name).  What store_artifact_get() and the foreach callbacks give points
+ * into LMDB's pages, no copy: source_key is not NUL-terminated, content
+ * has no particular alignment.  In a read transaction the pointers stay
+ * valid until it ends; in a write transaction only until the next put or
+ * delete through it, because LMDB may move or free the pages it changes.
+ */
+struct store_artifact {
+	const char *source_key; /* the source it came from */
+	size_t source_key_len;
+	char source_etag[DM_ETAG_MAX]; /* the source's etag when produced */
+	unsigned char content_md5[16]; /* as the handler computed it */
+	int64_t produced_at;	       /* ms since the epoch */
+	const void *content;
+	size_t content_len;
+};
+
+/*
+ * kind is 1 to STORE_KIND_MAX - 1 bytes; name is at least one byte, of
+ * any value, and kind plus name at most DM_KEY_MAX - 1 bytes; else
+ * -EINVAL.  The artifact put must have a source key of 1 to DM_KEY_MAX
+ * bytes and a terminated source_etag; its pointers may point into this
+ * same transaction's records, as they are copied before LMDB changes
+ * anything.  get and del answer -ENOENT when the artifact is absent.
+ */
+int store_artifact_put(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len,
+		       const struct store_artifact *artifact);
+int store_artifact_get(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len,
+		       struct store_artifact *out);
+int store_artifact_del(struct store_txn *txn, uint32_t bucket_id,
+		       const char *kind, const char *name, size_t name_len);
+
+/*
+ * Artifacts of a bucket in (kind, name) byte order, only those of one
+ * kind when kind is not NULL.  fn returns 0 to go on or a negative errno
+ * to stop, which is then returned.  kind and name are copies, both lent
+ * NUL-terminated for the call; the artifact is borrowed as from
+ * store_artifact_get().  fn may put or delete artifacts in the same
+ * transaction, the one it is given included; the walk goes on with the
+ * first artifact after it.
+ */
+typedef int (*store_artifact_fn)(void *ctx, const char *kind, const char *name,
+				 size_t name_len,
+				 const struct store_artifact *artifact);
+int store_artifact_foreach(struct store_txn *txn, uint32_t bucket_id,
+			   const char *kind, store_artifact_fn fn, void *ctx);
 
 #endif

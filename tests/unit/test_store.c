@@ -8,10 +8,11 @@
  * process reading the store sees the agent's commits while the agent runs
  * (the reader is this program run again, because LMDB forbids opening one
  * environment twice in a process), damaged records are reported as -EIO
- * rather than read past their end, and store_trim() gives back the memory
- * a long walk maps in.  Damaged records are written with LMDB directly,
- * with the store closed; that needs only the on-disk layout, not any
- * internal of store.c.
+ * rather than read past their end, store_trim() gives back the memory a
+ * long walk maps in, and a store of the previous schema is upgraded by
+ * the agent and refused by a reader until then.  Damaged records and the
+ * old schema are written with LMDB directly, with the store closed; that
+ * needs only the on-disk layout, not any internal of store.c.
  */
 #include "check.h"
 
@@ -841,6 +842,628 @@ static void test_etags(struct store *store)
 	store_txn_abort(txn);
 }
 
+/* ---- sources ---- */
+
+/* A source whose every field depends on seed. */
+static void fill_source(struct store_source *s, unsigned seed,
+			char *diagnostics)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->etag, sizeof(s->etag), "%032x", seed * 2654435761u);
+	s->local.size = seed * 11u;
+	s->local.mtime_ns = -(int64_t)seed * 999999937;
+	s->local.ino = 0x0123456789abcdefu ^ seed;
+	s->handled_at = 1700000000000 + seed;
+	s->status = seed % 2 ? -(int32_t)seed : 0;
+	snprintf(s->kind, sizeof(s->kind), "%s",
+		 seed % 3 ? "dialog" : "config");
+	s->diagnostics = diagnostics;
+}
+
+static bool source_equal(const struct store_source *a,
+			 const struct store_source *b)
+{
+	return strcmp(a->etag, b->etag) == 0 &&
+	       a->local.size == b->local.size &&
+	       a->local.mtime_ns == b->local.mtime_ns &&
+	       a->local.ino == b->local.ino && a->handled_at == b->handled_at &&
+	       a->status == b->status && strcmp(a->kind, b->kind) == 0 &&
+	       (a->diagnostics ? b->diagnostics && strcmp(a->diagnostics,
+							  b->diagnostics) == 0
+			       : !b->diagnostics);
+}
+
+/* Put s under key, read it back and compare; the copy is freed. */
+static void check_source_round_trip(struct store_txn *txn, uint32_t bucket_id,
+				    const char *key, size_t key_len,
+				    const struct store_source *s)
+{
+	struct store_source got;
+
+	CHECK_INT(store_source_put(txn, bucket_id, key, key_len, s), 0);
+	CHECK_INT(store_source_get(txn, bucket_id, key, key_len, &got), 0);
+	CHECK(source_equal(&got, s));
+	free(got.diagnostics);
+}
+
+static void test_source_fields(struct store *store)
+{
+	char max_key[DM_KEY_MAX + 1], diagnostics[] = "line 3: unknown verb";
+	struct store_source s, got;
+	struct store_txn *txn = begin(store, true);
+
+	for (size_t i = 0; i < sizeof(max_key); i++)
+		max_key[i] = (char)(i * 31);
+	fill_source(&s, 1, diagnostics);
+	check_source_round_trip(txn, 40, max_key, DM_KEY_MAX, &s);
+	fill_source(&s, 2, NULL);
+	check_source_round_trip(txn, 40, "config.csv", 10, &s);
+	fill_source(&s, 3, "");
+	check_source_round_trip(txn, 40, "empty.bas", 9, &s);
+	memset(s.etag, 'e', sizeof(s.etag) - 1);
+	memset(s.kind, 'k', sizeof(s.kind) - 1);
+	s.status = INT32_MIN;
+	s.handled_at = INT64_MIN;
+	check_source_round_trip(txn, 40, "edges.bas", 9, &s);
+
+	/* what a key, a bucket or a NUL tells apart */
+	CHECK_INT(store_source_get(txn, 40, max_key, DM_KEY_MAX - 1, &got),
+		  -ENOENT);
+	CHECK_INT(store_source_get(txn, 41, "config.csv", 10, &got), -ENOENT);
+	CHECK(got.diagnostics == NULL);
+
+	CHECK_INT(store_source_put(txn, 40, max_key, DM_KEY_MAX + 1, &s),
+		  -EINVAL);
+	CHECK_INT(store_source_get(txn, 40, max_key, DM_KEY_MAX + 1, &got),
+		  -EINVAL);
+	CHECK_INT(store_source_del(txn, 40, max_key, DM_KEY_MAX + 1), -EINVAL);
+	CHECK_INT(store_source_put(txn, 40, "", 0, &s), -EINVAL);
+	memset(s.kind, 'k', sizeof(s.kind));
+	CHECK_INT(store_source_put(txn, 40, "bad.bas", 7, &s), -EINVAL);
+	fill_source(&s, 4, NULL);
+	memset(s.etag, 'e', sizeof(s.etag));
+	CHECK_INT(store_source_put(txn, 40, "bad.bas", 7, &s), -EINVAL);
+	CHECK_INT(store_source_get(txn, 40, "bad.bas", 7, &got), -ENOENT);
+
+	CHECK_INT(store_source_del(txn, 40, "config.csv", 10), 0);
+	CHECK_INT(store_source_get(txn, 40, "config.csv", 10, &got), -ENOENT);
+	CHECK_INT(store_source_del(txn, 40, "config.csv", 10), -ENOENT);
+	commit(txn);
+
+	txn = begin(store, false);
+	fill_source(&s, 1, diagnostics);
+	CHECK_INT(store_source_get(txn, 40, max_key, DM_KEY_MAX, &got), 0);
+	CHECK(source_equal(&got, &s));
+	free(got.diagnostics);
+	CHECK_INT(store_source_put(txn, 40, "x", 1, &s), -EROFS);
+	CHECK_INT(store_source_del(txn, 40, max_key, DM_KEY_MAX), -EROFS);
+	store_txn_abort(txn);
+}
+
+/* Diagnostics of len bytes: "a" then 2-byte UTF-8 letters, then 'x's. */
+static char *long_diagnostics(size_t len, size_t utf8_end)
+{
+	char *text = malloc(len + 1);
+
+	if (!text)
+		return NULL;
+	text[0] = 'a';
+	for (size_t i = 1; i < len; i++) {
+		if (i >= utf8_end)
+			text[i] = 'x';
+		else
+			text[i] = (char)(i % 2 ? 0xc3 : 0xa9); /* é */
+	}
+	text[len] = '\0';
+	return text;
+}
+
+static void test_source_diagnostics_bound(struct store *store)
+{
+	const char mark[] = "\n[truncated]";
+	size_t max = STORE_DIAGNOSTICS_MAX, kept;
+	char *exact = long_diagnostics(max, 0);
+	char *over = long_diagnostics(max + 1, 0);
+	char *letters = long_diagnostics(3 * max, 3 * max);
+	struct store_source s, got;
+	struct store_txn *txn;
+
+	CHECK(exact && over && letters);
+	if (!exact || !over || !letters)
+		goto out_free;
+	txn = begin(store, true);
+
+	/* at the bound nothing is cut */
+	fill_source(&s, 5, exact);
+	check_source_round_trip(txn, 40, "exact.bas", 9, &s);
+
+	/* one byte more: cut, the mark within the bound */
+	fill_source(&s, 5, over);
+	CHECK_INT(store_source_put(txn, 40, "over.bas", 8, &s), 0);
+	CHECK_INT(store_source_get(txn, 40, "over.bas", 8, &got), 0);
+	kept = max - (sizeof(mark) - 1);
+	CHECK(got.diagnostics && strlen(got.diagnostics) == max &&
+	      memcmp(got.diagnostics, over, kept) == 0 &&
+	      strcmp(got.diagnostics + kept, mark) == 0);
+	free(got.diagnostics);
+
+	/*
+	 * Two-byte letters from offset 1: the plain cut would fall after a
+	 * first byte 0xc3 (kept is odd), so one byte less is kept.
+	 */
+	CHECK(kept % 2 == 0);
+	fill_source(&s, 5, letters);
+	CHECK_INT(store_source_put(txn, 40, "utf8.bas", 8, &s), 0);
+	CHECK_INT(store_source_get(txn, 40, "utf8.bas", 8, &got), 0);
+	CHECK(got.diagnostics && strlen(got.diagnostics) == max - 1 &&
+	      memcmp(got.diagnostics, letters, kept - 1) == 0 &&
+	      (unsigned char)got.diagnostics[kept - 2] == 0xa9 &&
+	      strcmp(got.diagnostics + kept - 1, mark) == 0);
+	free(got.diagnostics);
+	commit(txn);
+
+out_free:
+	free(exact);
+	free(over);
+	free(letters);
+}
+
+struct source_list {
+	char keys[8][32];
+	char diagnostics[8][32];
+	int count;
+	int stop_after;		     /* 0: never stop */
+	struct store_txn *delete_in; /* delete each source seen if set */
+};
+
+static int collect_source(void *ctx, const char *key, size_t key_len,
+			  const struct store_source *source)
+{
+	struct source_list *list = ctx;
+
+	CHECK(key[key_len] == '\0');
+	if (list->count < 8) {
+		snprintf(list->keys[list->count], sizeof(list->keys[0]), "%.*s",
+			 (int)key_len, key);
+		snprintf(list->diagnostics[list->count],
+			 sizeof(list->diagnostics[0]), "%s",
+			 source->diagnostics ? source->diagnostics : "(none)");
+	}
+	list->count++;
+	if (list->delete_in)
+		CHECK_INT(store_source_del(list->delete_in, 51, key, key_len),
+			  0);
+	return list->count == list->stop_after ? -EINTR : 0;
+}
+
+static void put_source(struct store_txn *txn, uint32_t bucket_id,
+		       const char *key, char *diagnostics)
+{
+	struct store_source s;
+
+	fill_source(&s, 6, diagnostics);
+	CHECK_INT(store_source_put(txn, bucket_id, key, strlen(key), &s), 0);
+}
+
+static void test_source_foreach(struct store *store)
+{
+	struct source_list list = {.count = 0};
+	struct store_txn *txn = begin(store, true);
+
+	put_source(txn, 50, "zz.bas", NULL);
+	put_source(txn, 51, "b.bas", "b failed");
+	put_source(txn, 51, "a.bas", NULL);
+	put_source(txn, 51, "c.csv", "");
+	put_source(txn, 52, "a.bas", "other bucket");
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_source_foreach(txn, 51, collect_source, &list), 0);
+	CHECK_INT(list.count, 3);
+	CHECK_STR(list.keys[0], "a.bas");
+	CHECK_STR(list.diagnostics[0], "(none)");
+	CHECK_STR(list.keys[1], "b.bas");
+	CHECK_STR(list.diagnostics[1], "b failed");
+	CHECK_STR(list.keys[2], "c.csv");
+	CHECK_STR(list.diagnostics[2], "");
+	list.count = 0;
+	list.stop_after = 2;
+	CHECK_INT(store_source_foreach(txn, 51, collect_source, &list), -EINTR);
+	CHECK_INT(list.count, 2);
+	list.count = 0;
+	CHECK_INT(store_source_foreach(txn, 53, collect_source, &list), 0);
+	CHECK_INT(list.count, 0);
+	store_txn_abort(txn);
+
+	/* deleting each source as it is seen still visits every one */
+	txn = begin(store, true);
+	list.count = 0;
+	list.stop_after = 0;
+	list.delete_in = txn;
+	CHECK_INT(store_source_foreach(txn, 51, collect_source, &list), 0);
+	CHECK_INT(list.count, 3);
+	CHECK_STR(list.keys[2], "c.csv");
+	list.count = 0;
+	list.delete_in = NULL;
+	CHECK_INT(store_source_foreach(txn, 51, collect_source, &list), 0);
+	CHECK_INT(list.count, 0);
+	CHECK_INT(store_source_foreach(txn, 52, collect_source, &list), 0);
+	CHECK_INT(list.count, 1);
+	commit(txn);
+}
+
+static void test_sources(struct store *store)
+{
+	test_source_fields(store);
+	test_source_diagnostics_bound(store);
+	test_source_foreach(store);
+}
+
+/* ---- artifacts ---- */
+
+static void fill_artifact(struct store_artifact *a, const char *source_key,
+			  const void *content, size_t content_len)
+{
+	memset(a, 0, sizeof(*a));
+	a->source_key = source_key;
+	a->source_key_len = strlen(source_key);
+	snprintf(a->source_etag, sizeof(a->source_etag), "etag-of-%s",
+		 source_key);
+	CHECK(EVP_Digest(content, content_len, a->content_md5, NULL, EVP_md5(),
+			 NULL) == 1);
+	a->produced_at = 1700000000123;
+	a->content = content;
+	a->content_len = content_len;
+}
+
+static bool artifact_equal(const struct store_artifact *a,
+			   const struct store_artifact *b)
+{
+	return a->source_key_len == b->source_key_len &&
+	       memcmp(a->source_key, b->source_key, a->source_key_len) == 0 &&
+	       strcmp(a->source_etag, b->source_etag) == 0 &&
+	       memcmp(a->content_md5, b->content_md5, sizeof(a->content_md5)) ==
+		       0 &&
+	       a->produced_at == b->produced_at &&
+	       a->content_len == b->content_len &&
+	       (a->content_len == 0 ||
+		memcmp(a->content, b->content, a->content_len) == 0);
+}
+
+static void check_artifact(struct store_txn *txn, uint32_t bucket_id,
+			   const char *kind, const char *name, size_t name_len,
+			   const struct store_artifact *want)
+{
+	struct store_artifact got;
+
+	CHECK_INT(
+		store_artifact_get(txn, bucket_id, kind, name, name_len, &got),
+		0);
+	CHECK(artifact_equal(&got, want));
+}
+
+/* Bytes that differ at every offset, as a compiled AST of megabytes. */
+static unsigned char *big_content(size_t len, unsigned seed)
+{
+	unsigned char *p = malloc(len);
+
+	for (size_t i = 0; p && i < len; i++)
+		p[i] = (unsigned char)(i * 131 + seed + (i >> 12));
+	return p;
+}
+
+#define BIG_CONTENT (3u << 20)
+
+static void test_artifact_fields(struct store *store)
+{
+	char long_kind[STORE_KIND_MAX + 1], name[DM_KEY_MAX];
+	unsigned char *big = big_content(BIG_CONTENT, 1);
+	struct store_artifact a, got;
+	size_t name_max;
+	struct store_txn *txn;
+
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	txn = begin(store, true);
+	fill_artifact(&a, "config.csv", "answer=42\n", 10);
+	CHECK_INT(store_artifact_put(txn, 60, "config", "config", 6, &a), 0);
+	check_artifact(txn, 60, "config", "config", 6, &a);
+	fill_artifact(&a, "dialogs/start.bas", big, BIG_CONTENT);
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "start.bas", 9, &a), 0);
+	check_artifact(txn, 60, "dialog", "start.bas", 9, &a);
+	fill_artifact(&a, "empty.bas", NULL, 0);
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "empty.bas", 9, &a), 0);
+	check_artifact(txn, 60, "dialog", "empty.bas", 9, &a);
+
+	/* the longest kind and name, the name holding NULs */
+	memset(long_kind, 'k', sizeof(long_kind));
+	long_kind[STORE_KIND_MAX - 1] = '\0';
+	name_max = DM_KEY_MAX - 1 - (STORE_KIND_MAX - 1);
+	for (size_t i = 0; i < sizeof(name); i++)
+		name[i] = (char)(i * 7);
+	fill_artifact(&a, "k.bas", "k", 1);
+	CHECK_INT(store_artifact_put(txn, 60, long_kind, name, name_max, &a),
+		  0);
+	check_artifact(txn, 60, long_kind, name, name_max, &a);
+	CHECK_INT(store_artifact_get(txn, 60, long_kind, name, name_max - 1,
+				     &got),
+		  -ENOENT);
+	CHECK_INT(
+		store_artifact_put(txn, 60, long_kind, name, name_max + 1, &a),
+		-EINVAL);
+	CHECK_INT(store_artifact_get(txn, 60, long_kind, name, name_max + 1,
+				     &got),
+		  -EINVAL);
+	CHECK_INT(store_artifact_put(txn, 60, "k", name, DM_KEY_MAX - 2, &a),
+		  0);
+	CHECK_INT(store_artifact_put(txn, 60, "k", name, DM_KEY_MAX - 1, &a),
+		  -EINVAL);
+	long_kind[STORE_KIND_MAX - 1] = 'k';
+	long_kind[STORE_KIND_MAX] = '\0';
+	CHECK_INT(store_artifact_put(txn, 60, long_kind, "n", 1, &a), -EINVAL);
+	CHECK_INT(store_artifact_del(txn, 60, long_kind, "n", 1), -EINVAL);
+	CHECK_INT(store_artifact_put(txn, 60, "", "n", 1, &a), -EINVAL);
+	CHECK_INT(store_artifact_put(txn, 60, NULL, "n", 1, &a), -EINVAL);
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "", 0, &a), -EINVAL);
+
+	/* what the record must hold */
+	a.source_key_len = 0;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "n", 1, &a), -EINVAL);
+	a.source_key = name;
+	a.source_key_len = DM_KEY_MAX + 1;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "n", 1, &a), -EINVAL);
+	a.source_key_len = DM_KEY_MAX;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "n", 1, &a), 0);
+	check_artifact(txn, 60, "dialog", "n", 1, &a);
+	memset(a.source_etag, 'e', sizeof(a.source_etag));
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "m", 1, &a), -EINVAL);
+	fill_artifact(&a, "m.bas", NULL, 0);
+	a.content_len = 1;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "m", 1, &a), -EINVAL);
+	CHECK_INT(store_artifact_get(txn, 60, "dialog", "m", 1, &got), -ENOENT);
+
+	CHECK_INT(store_artifact_del(txn, 60, "dialog", "n", 1), 0);
+	CHECK_INT(store_artifact_get(txn, 60, "dialog", "n", 1, &got), -ENOENT);
+	CHECK_INT(store_artifact_del(txn, 60, "dialog", "n", 1), -ENOENT);
+	CHECK_INT(store_artifact_get(txn, 61, "dialog", "start.bas", 9, &got),
+		  -ENOENT);
+	commit(txn);
+
+	txn = begin(store, false);
+	fill_artifact(&a, "dialogs/start.bas", big, BIG_CONTENT);
+	check_artifact(txn, 60, "dialog", "start.bas", 9, &a);
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "x", 1, &a), -EROFS);
+	CHECK_INT(store_artifact_del(txn, 60, "dialog", "start.bas", 9),
+		  -EROFS);
+	store_txn_abort(txn);
+	free(big);
+}
+
+/*
+ * Pointers from a read transaction stay good through many more lookups,
+ * enough for the store to trim its map in between, until it ends.
+ */
+static void test_artifact_borrowed(struct store *store)
+{
+	unsigned char *big = big_content(BIG_CONTENT, 1);
+	struct store_artifact start, config, want, scratch;
+	char name[32];
+	struct store_txn *txn;
+
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	txn = begin(store, true);
+	fill_artifact(&want, "x.bas", "x", 1);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "many%03d", i);
+		CHECK_INT(store_artifact_put(txn, 62, "dialog", name,
+					     strlen(name), &want),
+			  0);
+	}
+	commit(txn);
+
+	txn = begin(store, false);
+	CHECK_INT(store_artifact_get(txn, 60, "dialog", "start.bas", 9, &start),
+		  0);
+	CHECK_INT(store_artifact_get(txn, 60, "config", "config", 6, &config),
+		  0);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "many%03d", i);
+		CHECK_INT(store_artifact_get(txn, 62, "dialog", name,
+					     strlen(name), &scratch),
+			  0);
+	}
+	store_trim(store);
+	fill_artifact(&want, "dialogs/start.bas", big, BIG_CONTENT);
+	CHECK(artifact_equal(&start, &want));
+	fill_artifact(&want, "config.csv", "answer=42\n", 10);
+	CHECK(artifact_equal(&config, &want));
+	store_txn_abort(txn);
+
+	/*
+	 * A put may take its content from the store itself, even from the
+	 * record it replaces, in the same write transaction.
+	 */
+	txn = begin(store, true);
+	CHECK_INT(store_artifact_get(txn, 60, "dialog", "start.bas", 9, &start),
+		  0);
+	start.produced_at++;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "start.bas", 9, &start),
+		  0);
+	CHECK_INT(store_artifact_get(txn, 60, "dialog", "start.bas", 9, &start),
+		  0);
+	start.source_key = "copy.bas";
+	start.source_key_len = 8;
+	CHECK_INT(store_artifact_put(txn, 60, "dialog", "copy.bas", 8, &start),
+		  0);
+	fill_artifact(&want, "copy.bas", big, BIG_CONTENT);
+	snprintf(want.source_etag, sizeof(want.source_etag),
+		 "etag-of-dialogs/start.bas");
+	want.produced_at++;
+	check_artifact(txn, 60, "dialog", "copy.bas", 8, &want);
+	store_txn_abort(txn);
+	free(big);
+}
+
+struct artifact_list {
+	char names[16][40]; /* kind/name */
+	int count;
+	int stop_after;		     /* 0: never stop */
+	struct store_txn *delete_in; /* delete what is seen, and name+ */
+	uint32_t bucket_id;
+};
+
+static int collect_artifact(void *ctx, const char *kind, const char *name,
+			    size_t name_len,
+			    const struct store_artifact *artifact)
+{
+	struct artifact_list *list = ctx;
+	char next[40];
+
+	CHECK(name[name_len] == '\0');
+	CHECK(artifact->content_len == 1 &&
+	      memcmp(artifact->content, name, 1) == 0);
+	if (list->count < 16)
+		snprintf(list->names[list->count], sizeof(list->names[0]),
+			 "%s/%.*s", kind, (int)name_len, name);
+	list->count++;
+	if (list->delete_in) {
+		CHECK_INT(store_artifact_del(list->delete_in, list->bucket_id,
+					     kind, name, name_len),
+			  0);
+		snprintf(next, sizeof(next), "%.*s+", (int)name_len, name);
+		store_artifact_del(list->delete_in, list->bucket_id, kind, next,
+				   strlen(next));
+	}
+	return list->count == list->stop_after ? -EINTR : 0;
+}
+
+static void put_artifact(struct store_txn *txn, uint32_t bucket_id,
+			 const char *kind, const char *name)
+{
+	struct store_artifact a;
+
+	fill_artifact(&a, "src.bas", name, 1);
+	CHECK_INT(store_artifact_put(txn, bucket_id, kind, name, strlen(name),
+				     &a),
+		  0);
+}
+
+static void list_artifacts(struct store_txn *txn, uint32_t bucket_id,
+			   const char *kind, struct artifact_list *list,
+			   int want_rc)
+{
+	list->count = 0;
+	CHECK_INT(store_artifact_foreach(txn, bucket_id, kind, collect_artifact,
+					 list),
+		  want_rc);
+}
+
+static void test_artifact_foreach(struct store *store)
+{
+	struct artifact_list list = {.count = 0};
+	char name[16];
+	struct store_txn *txn = begin(store, true);
+
+	put_artifact(txn, 70, "dialog", "zz");
+	put_artifact(txn, 71, "dialog", "b.bas");
+	put_artifact(txn, 71, "ab", "a");
+	put_artifact(txn, 71, "dialog", "a.bas");
+	put_artifact(txn, 71, "a", "z");
+	put_artifact(txn, 71, "config", "config");
+	put_artifact(txn, 72, "a", "a");
+	commit(txn);
+
+	/* kind, then name; a kind that is a prefix of another first */
+	txn = begin(store, false);
+	list_artifacts(txn, 71, NULL, &list, 0);
+	CHECK_INT(list.count, 5);
+	CHECK_STR(list.names[0], "a/z");
+	CHECK_STR(list.names[1], "ab/a");
+	CHECK_STR(list.names[2], "config/config");
+	CHECK_STR(list.names[3], "dialog/a.bas");
+	CHECK_STR(list.names[4], "dialog/b.bas");
+	list_artifacts(txn, 71, "a", &list, 0);
+	CHECK_INT(list.count, 1);
+	CHECK_STR(list.names[0], "a/z");
+	list_artifacts(txn, 71, "dialog", &list, 0);
+	CHECK_INT(list.count, 2);
+	CHECK_STR(list.names[0], "dialog/a.bas");
+	CHECK_STR(list.names[1], "dialog/b.bas");
+	list_artifacts(txn, 71, "dial", &list, 0);
+	CHECK_INT(list.count, 0);
+	list_artifacts(txn, 73, NULL, &list, 0);
+	CHECK_INT(list.count, 0);
+	list.stop_after = 2;
+	list_artifacts(txn, 71, NULL, &list, -EINTR);
+	CHECK_INT(list.count, 2);
+	list.stop_after = 0;
+	CHECK_INT(store_artifact_foreach(txn, 71, "", collect_artifact, &list),
+		  -EINVAL);
+	store_txn_abort(txn);
+
+	/*
+	 * The callback deletes the artifact it is given and the one after
+	 * it: the walk goes on with the first one left.
+	 */
+	txn = begin(store, true);
+	put_artifact(txn, 71, "dialog", "a.bas+");
+	put_artifact(txn, 71, "dialog", "c.bas");
+	list.delete_in = txn;
+	list.bucket_id = 71;
+	list_artifacts(txn, 71, "dialog", &list, 0);
+	CHECK_INT(list.count, 3);
+	CHECK_STR(list.names[0], "dialog/a.bas");
+	CHECK_STR(list.names[1], "dialog/b.bas");
+	CHECK_STR(list.names[2], "dialog/c.bas");
+	list.delete_in = NULL;
+	list_artifacts(txn, 71, "dialog", &list, 0);
+	CHECK_INT(list.count, 0);
+	list_artifacts(txn, 71, NULL, &list, 0);
+	CHECK_INT(list.count, 3);
+
+	/* every kind at once */
+	list.delete_in = txn;
+	list_artifacts(txn, 71, NULL, &list, 0);
+	CHECK_INT(list.count, 3);
+	list.delete_in = NULL;
+	list_artifacts(txn, 71, NULL, &list, 0);
+	CHECK_INT(list.count, 0);
+	list_artifacts(txn, 70, NULL, &list, 0);
+	CHECK_INT(list.count, 1);
+	list_artifacts(txn, 72, NULL, &list, 0);
+	CHECK_INT(list.count, 1);
+	commit(txn);
+
+	/* the same over many pages, which the deletes merge */
+	txn = begin(store, true);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "n%04d%s", i / 2,
+			 i % 2 ? "+" : "");
+		put_artifact(txn, 74, "dialog", name);
+	}
+	commit(txn);
+	txn = begin(store, true);
+	list.delete_in = txn;
+	list.bucket_id = 74;
+	list_artifacts(txn, 74, "dialog", &list, 0);
+	CHECK_INT(list.count, 1500);
+	CHECK_STR(list.names[15], "dialog/n0015");
+	list.delete_in = NULL;
+	list_artifacts(txn, 74, NULL, &list, 0);
+	CHECK_INT(list.count, 0);
+	commit(txn);
+}
+
+static void test_artifacts(struct store *store)
+{
+	test_artifact_fields(store);
+	test_artifact_borrowed(store);
+	test_artifact_foreach(store);
+}
+
 /* ---- a reader in another process ---- */
 
 static bool read_byte(int fd, char want)
@@ -862,6 +1485,9 @@ static int reader_main(const char *dir)
 	struct store_txn *old = NULL, *txn = NULL;
 	struct store_bucket b, nb;
 	struct store_object o;
+	struct store_source src;
+	struct store_artifact a;
+	struct artifact_list list = {.count = 0};
 	struct store_file_stamp stamp = {1, 2, 3};
 
 	if (!store)
@@ -881,13 +1507,28 @@ static int reader_main(const char *dir)
 	CHECK_INT(store_doomed_clear(old, b.id), -EROFS);
 	CHECK_INT(store_etag_put(old, "ro.gbai", "x", 1, &stamp, "e"), -EROFS);
 
+	CHECK_INT(store_source_get(old, b.id, "first.bas", 9, &src), 0);
+	CHECK_STR(src.diagnostics, "line 1: no TALK");
+	CHECK_INT(store_source_put(old, b.id, "first.bas", 9, &src), -EROFS);
+	free(src.diagnostics);
+	CHECK_INT(store_source_del(old, b.id, "first.bas", 9), -EROFS);
+	CHECK_INT(store_artifact_get(old, b.id, "dialog", "f", 1, &a), 0);
+	CHECK(a.content_len == 1 && memcmp(a.content, "f", 1) == 0);
+	CHECK_INT(store_artifact_put(old, b.id, "dialog", "x", 1, &a), -EROFS);
+	CHECK_INT(store_artifact_del(old, b.id, "dialog", "f", 1), -EROFS);
+
 	CHECK(write(STDOUT_FILENO, "r", 1) == 1);
 	CHECK(read_byte(STDIN_FILENO, 'g'));
 
 	CHECK_INT(store_object_get(old, b.id, "second", 6, &o), -ENOENT);
+	list_artifacts(old, b.id, NULL, &list, 0);
+	CHECK_INT(list.count, 1);
 	store_txn_abort(old);
 	txn = begin(store, false);
 	CHECK_INT(store_object_get(txn, b.id, "second", 6, &o), 0);
+	list_artifacts(txn, b.id, "dialog", &list, 0);
+	CHECK_INT(list.count, 2);
+	CHECK_STR(list.names[1], "dialog/s");
 	store_txn_abort(txn);
 	store_close(store);
 	return check_failed ? 1 : 0;
@@ -942,6 +1583,8 @@ static void test_read_only(struct store *store, const char *dir)
 	memset(&b, 0, sizeof(b));
 	CHECK_INT(store_bucket_put(txn, "ro.gbai", &b), 0);
 	put_key(txn, b.id, "first", 5, 1);
+	put_source(txn, b.id, "first.bas", "line 1: no TALK");
+	put_artifact(txn, b.id, "dialog", "f");
 	commit(txn);
 
 	pid = spawn_reader(dir, &to_reader, &from_reader);
@@ -952,6 +1595,7 @@ static void test_read_only(struct store *store, const char *dir)
 
 	txn = begin(store, true);
 	put_key(txn, b.id, "second", 6, 2);
+	put_artifact(txn, b.id, "dialog", "s");
 	commit(txn);
 	CHECK(write(to_reader, "g", 1) == 1);
 
@@ -1197,6 +1841,236 @@ static void test_damaged(const char *dir)
 	CHECK(store == NULL);
 }
 
+/*
+ * Copy the record stored under key in db into buf (cap bytes); returns
+ * its length, 0 when there is none or it does not fit.
+ */
+static size_t raw_get(struct raw_env *raw, const char *db, const void *key,
+		      size_t key_len, unsigned char *buf, size_t cap)
+{
+	MDB_val k = {key_len, (void *)key}, v;
+	MDB_dbi dbi;
+
+	if (mdb_dbi_open(raw->txn, db, 0, &dbi) ||
+	    mdb_get(raw->txn, dbi, &k, &v) || v.mv_size > cap)
+		return 0;
+	memcpy(buf, v.mv_data, v.mv_size);
+	return v.mv_size;
+}
+
+/*
+ * The record under good_key cut at every length, with a byte too many
+ * and with version 2, under keys made of prefix and a name.  Returns how
+ * many cut records were written.
+ */
+static size_t write_cut_records(struct raw_env *raw, const char *db,
+				const void *good_key, size_t good_key_len,
+				const void *prefix, size_t prefix_len)
+{
+	unsigned char good[256], k[64];
+	size_t len = raw_get(raw, db, good_key, good_key_len, good,
+			     sizeof(good) - 1);
+	const char *names[] = {"trailing", "version"};
+
+	CHECK(len > 10);
+	memcpy(k, prefix, prefix_len);
+	for (size_t cut = 0; cut < len; cut++) {
+		int n = snprintf((char *)k + prefix_len, sizeof(k) - prefix_len,
+				 "cut%03zu", cut);
+
+		CHECK_INT(
+			raw_put(raw, db, k, prefix_len + (size_t)n, good, cut),
+			0);
+	}
+	good[len] = 0;
+	for (size_t i = 0; i < 2; i++) {
+		memcpy(k + prefix_len, names[i], strlen(names[i]));
+		good[0] = (unsigned char)(1 + i);
+		CHECK_INT(raw_put(raw, db, k, prefix_len + strlen(names[i]),
+				  good, len + 1 - i),
+			  0);
+	}
+	return len;
+}
+
+/* Sources and artifacts of bucket 1, damaged; see check_damaged_handlers. */
+static void write_damaged_handlers(struct raw_env *raw, size_t *source_cuts,
+				   size_t *artifact_cuts)
+{
+	static const char source_key[] = "\0\0\0\1src.bas";
+	static const char nodiag_key[] = "\0\0\0\1nodiag.bas";
+	static const char artifact_key[] = "\0\0\0\1dialog\0good.bas";
+	static const char long_kind[] =
+		"\0\0\0\3kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\0n";
+	unsigned char record[256];
+	size_t len;
+
+	*source_cuts = write_cut_records(raw, "sources", source_key,
+					 sizeof(source_key) - 1, "\0\0\0\1", 4);
+	*artifact_cuts = write_cut_records(raw, "artifacts", artifact_key,
+					   sizeof(artifact_key) - 1,
+					   "\0\0\0\1dialog", 11);
+
+	/* no diagnostics is a last byte 0; 2 means nothing */
+	len = raw_get(raw, "sources", nodiag_key, sizeof(nodiag_key) - 1,
+		      record, sizeof(record));
+	CHECK(len > 10 && record[len - 1] == 0);
+	record[len - 1] = 2;
+	CHECK_INT(raw_put(raw, "sources", "\0\0\0\1flag", 8, record, len), 0);
+
+	/* artifact keys without a kind, or with one too long */
+	len = raw_get(raw, "artifacts", artifact_key, sizeof(artifact_key) - 1,
+		      record, sizeof(record));
+	CHECK_INT(raw_put(raw, "artifacts", "\0\0\0\2nokind", 10, record, len),
+		  0);
+	CHECK_INT(raw_put(raw, "artifacts", long_kind, sizeof(long_kind) - 1,
+			  record, len),
+		  0);
+}
+
+static void check_damaged_handlers(struct store *store, size_t source_cuts,
+				   size_t artifact_cuts)
+{
+	struct artifact_list artifacts = {.count = 0};
+	struct source_list sources = {.count = 0};
+	const char *bad[] = {"trailing", "version"};
+	struct store_source s;
+	struct store_artifact a;
+	char name[32];
+	struct store_txn *txn = begin(store, false);
+
+	for (size_t len = 0; len < source_cuts; len++) {
+		snprintf(name, sizeof(name), "cut%03zu", len);
+		CHECK_INT(store_source_get(txn, 1, name, strlen(name), &s),
+			  -EIO);
+		CHECK(s.diagnostics == NULL);
+	}
+	for (size_t len = 0; len < artifact_cuts; len++) {
+		snprintf(name, sizeof(name), "cut%03zu", len);
+		CHECK_INT(store_artifact_get(txn, 1, "dialog", name,
+					     strlen(name), &a),
+			  -EIO);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		CHECK_INT(store_source_get(txn, 1, bad[i], strlen(bad[i]), &s),
+			  -EIO);
+		CHECK_INT(store_artifact_get(txn, 1, "dialog", bad[i],
+					     strlen(bad[i]), &a),
+			  -EIO);
+	}
+	CHECK_INT(store_source_get(txn, 1, "flag", 4, &s), -EIO);
+
+	CHECK_INT(store_source_get(txn, 1, "src.bas", 7, &s), 0);
+	CHECK_STR(s.diagnostics, "line 2: oops");
+	free(s.diagnostics);
+	CHECK_INT(store_artifact_get(txn, 1, "dialog", "good.bas", 8, &a), 0);
+	CHECK_INT(store_source_foreach(txn, 1, collect_source, &sources), -EIO);
+	CHECK_INT(store_artifact_foreach(txn, 1, NULL, collect_artifact,
+					 &artifacts),
+		  -EIO);
+	CHECK_INT(store_artifact_foreach(txn, 2, NULL, collect_artifact,
+					 &artifacts),
+		  -EIO);
+	CHECK_INT(store_artifact_foreach(txn, 3, NULL, collect_artifact,
+					 &artifacts),
+		  -EIO);
+	store_txn_abort(txn);
+}
+
+static void test_damaged_handlers(const char *dir)
+{
+	struct store *store = open_store(dir, STORE_READ_WRITE);
+	size_t source_cuts = 0, artifact_cuts = 0;
+	struct raw_env raw;
+	struct store_txn *txn;
+
+	if (!store)
+		return;
+	txn = begin(store, true);
+	put_source(txn, 1, "src.bas", "line 2: oops");
+	put_source(txn, 1, "nodiag.bas", NULL);
+	put_artifact(txn, 1, "dialog", "good.bas");
+	commit(txn);
+	store_close(store);
+
+	CHECK(raw_open(&raw, dir));
+	write_damaged_handlers(&raw, &source_cuts, &artifact_cuts);
+	raw_close(&raw);
+
+	store = open_store(dir, STORE_READ_WRITE);
+	check_damaged_handlers(store, source_cuts, artifact_cuts);
+	store_close(store);
+}
+
+/* ---- a store of schema version 1 ---- */
+
+/* Make dir the store version 1 wrote: without sources and artifacts. */
+static void downgrade_to_v1(const char *dir)
+{
+	const unsigned char v1[4] = {1, 0, 0, 0};
+	const char *added[] = {"sources", "artifacts"};
+	struct raw_env raw;
+	MDB_dbi dbi;
+
+	CHECK(raw_open(&raw, dir));
+	for (size_t i = 0; i < 2; i++) {
+		CHECK_INT(mdb_dbi_open(raw.txn, added[i], 0, &dbi), 0);
+		CHECK_INT(mdb_drop(raw.txn, dbi, 1), 0);
+		CHECK_INT(mdb_dbi_open(raw.txn, added[i], 0, &dbi),
+			  MDB_NOTFOUND);
+	}
+	CHECK_INT(raw_put(&raw, "meta", "schema", 6, v1, sizeof(v1)), 0);
+	raw_close(&raw);
+}
+
+static void test_upgrade(const char *dir)
+{
+	unsigned char schema[4] = {0};
+	struct store *store = open_store(dir, STORE_READ_WRITE);
+	struct store_bucket b = {.id = 0};
+	struct store_source s;
+	struct store_object o;
+	struct dm_error err;
+	struct store_txn *txn;
+	struct raw_env raw;
+
+	if (!store)
+		return;
+	txn = begin(store, true);
+	CHECK_INT(store_bucket_put(txn, "old.gbai", &b), 0);
+	put_key(txn, b.id, "kept", 4, 9);
+	commit(txn);
+	store_close(store);
+	downgrade_to_v1(dir);
+
+	/* a reader cannot add the tables; it says who will */
+	store = NULL;
+	CHECK_INT(store_open(dir, STORE_READ_ONLY, &store, &err), -EIO);
+	CHECK(store == NULL);
+	CHECK(strstr(err.message, "schema version 1") != NULL &&
+	      strstr(err.message, "agent upgrades") != NULL);
+
+	store = open_store(dir, STORE_READ_WRITE);
+	txn = begin(store, true);
+	CHECK_INT(store_object_get(txn, b.id, "kept", 4, &o), 0);
+	CHECK_INT(store_source_get(txn, b.id, "new.bas", 7, &s), -ENOENT);
+	put_source(txn, b.id, "new.bas", NULL);
+	commit(txn);
+	store_close(store);
+
+	CHECK(raw_open(&raw, dir));
+	CHECK_INT(raw_get(&raw, "meta", "schema", 6, schema, sizeof(schema)),
+		  4);
+	CHECK_INT(schema[0], 2);
+	raw_close(&raw);
+
+	store = open_store(dir, STORE_READ_ONLY);
+	txn = begin(store, false);
+	CHECK_INT(store_source_get(txn, b.id, "new.bas", 7, &s), 0);
+	store_txn_abort(txn);
+	store_close(store);
+}
+
 /* ---- many objects and store_trim() ---- */
 
 #define MANY_OBJECTS 200000
@@ -1330,12 +2204,18 @@ int main(int argc, char **argv)
 		test_failures(store);
 		test_doomed(store);
 		test_etags(store);
+		test_sources(store);
+		test_artifacts(store);
 		test_read_only(store, dir);
 		store_close(store);
 	}
 
 	path_in_root(dir, sizeof(dir), "damaged");
 	test_damaged(dir);
+	path_in_root(dir, sizeof(dir), "damaged-handlers");
+	test_damaged_handlers(dir);
+	path_in_root(dir, sizeof(dir), "v1");
+	test_upgrade(dir);
 	path_in_root(dir, sizeof(dir), "big");
 	test_many_and_trim(dir);
 
