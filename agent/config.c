@@ -65,6 +65,14 @@ static const struct config_key config_keys[] = {
 	{"agent", "retry_max", VALUE_DURATION, FIELD(retry_max_ms), "1h", 100,
 	 86400000},
 	{"log", "level", VALUE_STRING, FIELD(log_level), "info", 0, 0},
+	{"handlers", "workers", VALUE_COUNT, FIELD(handler_workers), "2", 1,
+	 16},
+	{"handlers", "settle", VALUE_DURATION, FIELD(settle_ms), "20ms", 0,
+	 10000},
+	{"hooks", "config", VALUE_STRING, FIELD(hook_config), "", 0, 0},
+	{"hooks", "timeout", VALUE_DURATION, FIELD(hook_timeout_ms), "30s", 100,
+	 3600000},
+	{"dev", "enabled", VALUE_BOOL, FIELD(dev_mode), "false", 0, 0},
 };
 
 struct parse_state {
@@ -414,6 +422,13 @@ void config_free(struct dm_config *cfg)
 	free(cfg->secret_key);
 	free(cfg->path);
 	free(cfg);
+}
+
+const char *config_hook_command(const struct dm_config *cfg, const char *kind)
+{
+	if (strcmp(kind, "config") == 0)
+		return cfg->hook_config;
+	return "";
 }
 
 bool config_bucket_wanted(const struct dm_config *cfg, const char *bucket)

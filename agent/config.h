@@ -38,6 +38,17 @@ struct dm_config {
 	unsigned retry_base_ms; /* first retry delay of a failing object */
 	unsigned retry_max_ms;	/* backoff never waits longer */
 	char *log_level;
+
+	/* [handlers] */
+	unsigned handler_workers; /* threads that run handlers */
+	unsigned settle_ms;	  /* quiet time before a change is handled */
+
+	/* [hooks]: commands run after a handler, "" when none */
+	char *hook_config;
+	unsigned hook_timeout_ms;
+
+	/* [dev] */
+	bool dev_mode; /* local edits go back to the bucket */
 };
 
 /* Flags of config_load(). */
@@ -63,6 +74,9 @@ bool config_parse_duration(const char *text, unsigned *ms);
 
 /* Parse "512M", "4k", "1G", "100" into bytes. */
 bool config_parse_size(const char *text, uint64_t *bytes);
+
+/* The hook command of a handler kind ("" when none configured). */
+const char *config_hook_command(const struct dm_config *cfg, const char *kind);
 
 /* True when bucket is one the configuration asks to mirror. */
 bool config_bucket_wanted(const struct dm_config *cfg, const char *bucket);

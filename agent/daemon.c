@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "devsync.h"
 #include "drive.h"
 #include "localfs.h"
 #include "log.h"
 #include "mirror.h"
+#include "processor.h"
 #include "store.h"
+#include "watch.h"
 
 struct agent {
 	const struct daemon_options *options;
@@ -27,9 +31,54 @@ struct agent {
 	struct store *store;
 	struct drive *drive;
 	struct mirror *mirror;
+	struct processor *processor;
+	struct watch *watch;	 /* NULL with --once */
+	struct devsync *devsync; /* NULL outside dev mode */
 	int signal_fd, timer_fd, epoll_fd;
 	bool stop, reload;
 };
+
+/* Folders under work_root that are the agent's, not a bucket's. */
+static const char *const unwatched[] = {LOCALFS_PARTIAL_DIR, NULL};
+
+/* Dev mode: the mirror found a local edit the watcher did not report. */
+static void note_local_edit(void *ctx, const char *bucket, const char *key)
+{
+	struct agent *a = ctx;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", bucket, key);
+	devsync_note(a->devsync, path);
+}
+
+/* The handlers, the watcher and dev mode, over an open mirror. */
+static int open_reactions(struct agent *a, struct dm_config *cfg,
+			  struct dm_error *err)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int rc;
+
+	rc = processor_open(cfg, a->store, &a->processor, err);
+	if (rc == 0 && !a->options->once) {
+		rc = watch_open(cfg->work_root, cfg->settle_ms, unwatched,
+				&a->watch, err);
+		ev.data.fd = rc == 0 ? watch_fd(a->watch) : -1;
+		if (rc == 0 &&
+		    epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+			rc = dm_error_set(err, -errno,
+					  "cannot poll the watcher: %s",
+					  strerror(errno));
+	}
+	if (rc == 0 && cfg->dev_mode) {
+		rc = devsync_open(cfg, a->store, a->drive, &a->devsync, err);
+		if (rc == 0)
+			mirror_on_local_edit(a->mirror, note_local_edit, a);
+	}
+	if (rc == 0 && processor_scan(a->processor) < 0)
+		log_warning("handlers: the start-up scan failed; sources are "
+			    "handled as they change");
+	return rc;
+}
 
 /* The parts that depend on the configuration, opened together. */
 static int open_parts(struct agent *a, struct dm_config *cfg)
@@ -46,6 +95,11 @@ static int open_parts(struct agent *a, struct dm_config *cfg)
 		rc = drive_open(cfg, a->store, &a->drive, &err);
 	if (rc == 0)
 		rc = mirror_open(cfg, a->store, a->drive, &a->mirror, &err);
+	if (rc == 0) {
+		if (a->options->dev)
+			cfg->dev_mode = true;
+		rc = open_reactions(a, cfg, &err);
+	}
 	if (rc < 0) {
 		log_err("drivemon: cannot start: %s",
 			dm_error_str(&err, detail, sizeof(detail)));
@@ -57,10 +111,18 @@ static int open_parts(struct agent *a, struct dm_config *cfg)
 
 static void close_parts(struct agent *a)
 {
+	if (a->watch)
+		epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, watch_fd(a->watch), NULL);
+	watch_free(a->watch);
+	devsync_free(a->devsync);
+	processor_free(a->processor);
 	mirror_free(a->mirror);
 	drive_free(a->drive);
 	store_close(a->store);
 	config_free(a->cfg);
+	a->watch = NULL;
+	a->devsync = NULL;
+	a->processor = NULL;
 	a->mirror = NULL;
 	a->drive = NULL;
 	a->store = NULL;
@@ -82,6 +144,10 @@ static void log_running(const struct agent *a)
 	log_info("drivemon %s: mirroring %s into %s every %u ms",
 		 DRIVEMON_VERSION, a->cfg->endpoint, a->cfg->work_root,
 		 a->cfg->poll_interval_ms);
+	if (a->cfg->dev_mode)
+		log_notice("drivemon: dev mode: local edits in %s go back to "
+			   "the bucket",
+			   a->cfg->work_root);
 }
 
 static int load_config(const char *path, struct dm_config **cfg)
@@ -207,6 +273,14 @@ static int arm_timer(struct agent *a)
 	return timerfd_settime(a->timer_fd, 0, &next, NULL);
 }
 
+/* A conflict or lost events: fetch the bucket's versions at once. */
+static void arm_timer_now(struct agent *a)
+{
+	struct itimerspec next = {.it_value.tv_nsec = 1};
+
+	timerfd_settime(a->timer_fd, 0, &next, NULL);
+}
+
 static int setup_events(struct agent *a)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -246,12 +320,42 @@ static void close_events(struct agent *a)
 		close(a->signal_fd);
 }
 
+static void on_change(void *ctx, enum watch_change change, const char *path)
+{
+	struct agent *a = ctx;
+
+	(void)change;
+	processor_change(a->processor, path);
+	if (a->devsync)
+		devsync_note(a->devsync, path);
+}
+
+static void on_lost_events(void *ctx)
+{
+	struct agent *a = ctx;
+
+	log_notice("watch: inotify dropped events; rescanning work_root");
+	if (processor_scan(a->processor) < 0)
+		log_warning("handlers: the rescan failed");
+	if (a->devsync)
+		arm_timer_now(a);
+}
+
+/* Hand settled changes to the handlers and, in dev mode, to the bucket. */
+static void react(struct agent *a)
+{
+	watch_dispatch(a->watch, on_change, on_lost_events, a);
+	if (a->devsync && devsync_flush(a->devsync) > 0)
+		arm_timer_now(a);
+}
+
 static void event_loop(struct agent *a)
 {
 	while (!a->stop) {
-		struct epoll_event ev;
+		struct epoll_event events[4];
 		uint64_t expirations;
-		int n = epoll_wait(a->epoll_fd, &ev, 1, -1);
+		int n = epoll_wait(a->epoll_fd, events, 4,
+				   watch_next_timeout_ms(a->watch));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -264,8 +368,15 @@ static void event_loop(struct agent *a)
 			reload(a);
 		if (a->stop)
 			break;
+		n = watch_read(a->watch);
+		if (n < 0)
+			log_err("watch: cannot read inotify events: %s",
+				strerror(-n));
+		react(a);
 		if (read(a->timer_fd, &expirations, sizeof(expirations)) > 0) {
 			run_cycle(a);
+			if (a->devsync)
+				devsync_flush(a->devsync);
 			if (a->reload && !a->stop)
 				reload(a);
 			if (!a->stop)
@@ -305,6 +416,10 @@ int daemon_run(const struct daemon_options *options)
 
 	rc = run_cycle(&a);
 	if (options->once) {
+		if (a.devsync)
+			devsync_flush(a.devsync);
+		processor_scan(a.processor);
+		processor_wait_idle(a.processor);
 		status = rc < 0 ? DAEMON_EXIT_FAILURES : DAEMON_EXIT_OK;
 	} else if (!a.stop) {
 		arm_timer(&a);

@@ -15,7 +15,8 @@
 
 struct daemon_options {
 	const char *config_path;
-	bool once;	       /* one cycle, then exit */
+	bool once;	       /* one cycle and its handlers, then exit */
+	bool dev;	       /* dev mode whatever the configuration says */
 	const char *log_level; /* from -v or DRIVEMON_LOG; NULL: config's */
 };
 

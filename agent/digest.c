@@ -33,6 +33,12 @@ int digest_md5_fd(int fd, unsigned char md5[DIGEST_MD5_LEN])
 	return rc;
 }
 
+void digest_md5(const void *bytes, size_t len,
+		unsigned char md5[DIGEST_MD5_LEN])
+{
+	EVP_Digest(bytes, len, md5, NULL, EVP_md5(), NULL);
+}
+
 void digest_hex(const unsigned char *bytes, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";

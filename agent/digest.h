@@ -15,6 +15,10 @@
 /* MD5 of everything readable from fd, from its start; 0 or -errno. */
 int digest_md5_fd(int fd, unsigned char md5[DIGEST_MD5_LEN]);
 
+/* MD5 of len bytes in memory. */
+void digest_md5(const void *bytes, size_t len,
+		unsigned char md5[DIGEST_MD5_LEN]);
+
 /* Lower-case hex of n bytes into out, which holds 2 * n + 1 bytes. */
 void digest_hex(const unsigned char *bytes, size_t n, char *out);
 

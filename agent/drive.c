@@ -66,3 +66,16 @@ void drive_get_batch(struct drive *d, struct drive_get *gets, size_t count,
 {
 	d->ops->get_batch(d, gets, count, interrupted, ctx);
 }
+
+int drive_put(struct drive *d, struct drive_put *put, struct dm_error *err)
+{
+	dm_error_clear(err);
+	return d->ops->put(d, put, err);
+}
+
+int drive_remove(struct drive *d, const char *bucket, const char *key,
+		 size_t key_len, const char *if_match, struct dm_error *err)
+{
+	dm_error_clear(err);
+	return d->ops->remove(d, bucket, key, key_len, if_match, err);
+}

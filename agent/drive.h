@@ -66,6 +66,20 @@ struct drive_get {
 	unsigned char md5[16]; /* MD5 of the bytes written */
 };
 
+/* One upload: the caller fills the inputs. */
+struct drive_put {
+	/* inputs */
+	const char *bucket;
+	const char *key;
+	size_t key_len;
+	int fd;		      /* the content: read from offset 0 to its end */
+	const char *if_match; /* the ETag the object must still have, or NULL */
+	bool if_none_match;   /* the object must not exist yet */
+
+	/* result, valid after a successful drive_put() */
+	char etag[DM_ETAG_MAX]; /* the ETag of the new object, unquoted */
+};
+
 struct drive;
 
 struct drive_ops {
@@ -79,6 +93,11 @@ struct drive_ops {
 		    struct dm_error *err);
 	void (*get_batch)(struct drive *d, struct drive_get *gets, size_t count,
 			  drive_interrupted_fn interrupted, void *ctx);
+	int (*put)(struct drive *d, struct drive_put *put,
+		   struct dm_error *err);
+	int (*remove)(struct drive *d, const char *bucket, const char *key,
+		      size_t key_len, const char *if_match,
+		      struct dm_error *err);
 	void (*free)(struct drive *d);
 };
 
@@ -125,6 +144,24 @@ int drive_head(struct drive *d, const char *bucket, const char *key,
  */
 void drive_get_batch(struct drive *d, struct drive_get *gets, size_t count,
 		     drive_interrupted_fn interrupted, void *ctx);
+
+/*
+ * Upload put->fd as put->key.  With if_match, the upload happens only if
+ * the object still has that ETag; with if_none_match, only if there is no
+ * such object.  The condition is sent to the server where it honours it
+ * and also checked with a HEAD just before, for servers that ignore it.
+ * A failed condition returns -ESTALE (HTTP 412 or a HEAD that disagrees);
+ * nothing is written then.  Content over max_object_size fails with
+ * -EFBIG.  On success put->etag holds the new ETag.
+ */
+int drive_put(struct drive *d, struct drive_put *put, struct dm_error *err);
+
+/*
+ * Delete an object; with if_match, only if it still has that ETag
+ * (-ESTALE otherwise).  Deleting an object that is already gone returns 0.
+ */
+int drive_remove(struct drive *d, const char *bucket, const char *key,
+		 size_t key_len, const char *if_match, struct dm_error *err);
 
 /* Constructors used by drive_open(); exposed for the tests. */
 struct s3_settings {

@@ -9,11 +9,19 @@
  * under the file's size, mtime and inode, and an unchanged file is never
  * read again.  Links and special files are skipped: a drive folder must
  * not lead the mirror elsewhere.
+ *
+ * An upload is written to a temporary file ".drivemon-put.*" in the
+ * bucket folder, synced, then renamed over the key's path, whose folders
+ * are walked and created without following links (localfs does the
+ * walking); a delete also removes the folders it leaves empty.  A process
+ * killed mid-upload leaves its temporary file behind; listings skip such
+ * names at the top of a bucket, so that it never becomes an object.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,12 +30,22 @@
 #include "digest.h"
 #include "drive.h"
 #include "keypath.h"
+#include "localfs.h"
 #include "store.h"
+
+/*
+ * Uploads are written first to a file so named in the bucket folder; names
+ * taken by the leftovers of killed processes are skipped, TEMP_TRIES at most.
+ */
+#define TEMP_PREFIX   ".drivemon-put."
+#define TEMP_NAME_MAX 64
+#define TEMP_TRIES    16
 
 struct file_drive {
 	struct drive base;
 	int root_fd;
 	struct store *etag_cache;
+	unsigned long temp_counter; /* names temporary files */
 };
 
 /* A page of objects being gathered; keys live in one growing arena. */
@@ -293,6 +311,13 @@ static void free_entries(struct entry *entries, size_t count)
 	free(entries);
 }
 
+/* The temporary file of an upload that was killed: not an object. */
+static bool is_upload_leftover(size_t prefix_len, const char *name)
+{
+	return prefix_len == 0 &&
+	       strncmp(name, TEMP_PREFIX, sizeof(TEMP_PREFIX) - 1) == 0;
+}
+
 static int walk_folder(struct walk *w, int dir_fd, char *prefix,
 		       size_t prefix_len)
 {
@@ -313,10 +338,10 @@ static int walk_folder(struct walk *w, int dir_fd, char *prefix,
 		size_t name_len = strlen(e->name);
 		int sub_fd;
 
-		if (!e->is_dir) {
+		if (!e->is_dir && !is_upload_leftover(prefix_len, e->name))
 			rc = add_object(w, prefix, prefix_len, e);
+		if (!e->is_dir)
 			continue;
-		}
 		if (prefix_len + name_len > DM_KEY_MAX)
 			continue;
 		sub_fd =
@@ -531,6 +556,353 @@ static void file_get_batch(struct drive *d, struct drive_get *gets,
 	}
 }
 
+/* ---- uploads and deletes ---- */
+
+/*
+ * Check what an upload or a delete names and copy the key into path as a
+ * C string: a key that could leave the bucket folder is refused.
+ */
+static int check_target(const char *verb, const char *bucket, const char *key,
+			size_t key_len, char path[DM_KEY_MAX + 1],
+			struct dm_error *err)
+{
+	struct dm_error why;
+
+	if (!bucket || !key)
+		return dm_error_set(err, -EINVAL, "cannot %s: no bucket or key",
+				    verb);
+	if (keypath_check(key, key_len, &why) < 0)
+		return dm_error_set(err, -EINVAL,
+				    "cannot %s '%s/%.*s': the key %s", verb,
+				    bucket, (int)key_len, key, why.message);
+	memcpy(path, key, key_len);
+	path[key_len] = '\0';
+	return 0;
+}
+
+/* The bucket's folder, with a message that names the object too. */
+static int open_target_bucket(struct file_drive *fdrive, const char *verb,
+			      const char *bucket, const char *path,
+			      struct dm_error *err)
+{
+	struct dm_error why;
+	int bucket_fd = open_bucket(fdrive, bucket, &why);
+
+	if (bucket_fd < 0)
+		return dm_error_set(err, bucket_fd, "cannot %s '%s/%s': %s",
+				    verb, bucket, path, why.message);
+	return bucket_fd;
+}
+
+static int cached_etag(struct file_drive *fdrive, const char *bucket,
+		       const char *path, const struct store_file_stamp *stamp,
+		       char etag[DM_ETAG_MAX])
+{
+	struct store_txn *txn;
+	int rc;
+
+	rc = store_txn_begin(fdrive->etag_cache, false, &txn);
+	if (rc < 0)
+		return rc;
+	rc = store_etag_get(txn, bucket, path, strlen(path), stamp, etag);
+	store_txn_abort(txn);
+	return rc;
+}
+
+/*
+ * Cache an ETag computed here.  A failure is not reported: the cache only
+ * spares a later listing from reading the file again.
+ */
+static void remember_etag(struct file_drive *fdrive, const char *bucket,
+			  const char *path,
+			  const struct store_file_stamp *stamp,
+			  const char *etag)
+{
+	struct store_txn *txn;
+
+	if (store_txn_begin(fdrive->etag_cache, true, &txn) < 0)
+		return;
+	if (store_etag_put(txn, bucket, path, strlen(path), stamp, etag) < 0) {
+		store_txn_abort(txn);
+		return;
+	}
+	store_txn_commit(txn);
+}
+
+/*
+ * The ETag of the object at path as it is now: from the cache when its
+ * stamp still matches, else read and cached.  -ENOENT when there is no
+ * regular file there (a folder, a link or nothing).
+ */
+static int current_etag(struct file_drive *fdrive, const char *bucket,
+			int bucket_fd, const char *path, char etag[DM_ETAG_MAX])
+{
+	unsigned char md5[DIGEST_MD5_LEN];
+	struct store_file_stamp stamp;
+	struct stat st;
+	int fd, rc;
+
+	/* Looked at before opening: opening a FIFO would block. */
+	if (localfs_stat(bucket_fd, path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	fd = localfs_open_read(bucket_fd, path);
+	if (fd < 0)
+		return fd == -ENOTDIR || fd == -ELOOP ? -ENOENT : fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -ENOENT;
+	}
+
+	stamp_of(&st, &stamp);
+	rc = cached_etag(fdrive, bucket, path, &stamp, etag);
+	if (rc < 0) {
+		rc = digest_md5_fd(fd, md5);
+		if (rc == 0) {
+			digest_hex(md5, sizeof(md5), etag);
+			remember_etag(fdrive, bucket, path, &stamp, etag);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * Check an upload's or a delete's condition against the file there now.
+ * Returns 0 when it holds or there is no object (*absent then tells),
+ * -ESTALE when it fails.  Without a condition nothing is read.
+ */
+static int check_condition(struct file_drive *fdrive, const char *verb,
+			   const char *bucket, int bucket_fd, const char *path,
+			   const char *if_match, bool if_none_match,
+			   bool *absent, struct dm_error *err)
+{
+	char etag[DM_ETAG_MAX];
+	struct stat st;
+	int rc;
+
+	if (!if_match && !if_none_match) {
+		*absent = localfs_stat(bucket_fd, path, &st) < 0 ||
+			  !S_ISREG(st.st_mode);
+		return 0;
+	}
+
+	rc = current_etag(fdrive, bucket, bucket_fd, path, etag);
+	*absent = rc == -ENOENT;
+	if (*absent)
+		return 0;
+	if (rc < 0)
+		return dm_error_set(err, rc,
+				    "cannot %s '%s/%s': cannot read it: %s",
+				    verb, bucket, path, strerror(-rc));
+
+	if (if_none_match)
+		return dm_error_set(
+			err, -ESTALE,
+			"cannot %s '%s/%s': the object exists already", verb,
+			bucket, path);
+	if (if_match && strcmp(etag, if_match) != 0)
+		return dm_error_set(
+			err, -ESTALE,
+			"cannot %s '%s/%s': its ETag is now %s, not %s", verb,
+			bucket, path, etag, if_match);
+	return 0;
+}
+
+/*
+ * localfs walks a key's folders one component at a time without following
+ * links, creating missing ones, and removes the folders a file leaves
+ * empty.  Here the bucket folder stands in for its partial folder, so that
+ * an upload's temporary file is renamed within the bucket's file system.
+ */
+static void bucket_localfs_open(struct localfs *fs, int bucket_fd)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->root_fd = -1;
+	fs->partial_fd = bucket_fd;
+	fs->cached_bucket_fd = fs->cached_dir_fd = -1;
+}
+
+/* Close what localfs opened; the bucket folder stays the caller's. */
+static void bucket_localfs_close(struct localfs *fs)
+{
+	fs->partial_fd = -1;
+	localfs_close(fs);
+}
+
+/*
+ * A new temporary file in the bucket folder; returns an fd or -errno.  A
+ * name may be taken by the leftover of a killed process with our pid.
+ */
+static int temp_create(struct file_drive *fdrive, int bucket_fd,
+		       char name[TEMP_NAME_MAX])
+{
+	int fd = -1;
+
+	for (int tries = 0; fd < 0 && tries < TEMP_TRIES; tries++) {
+		snprintf(name, TEMP_NAME_MAX, "%s%ld.%lu", TEMP_PREFIX,
+			 (long)getpid(), ++fdrive->temp_counter);
+		fd = openat(bucket_fd, name,
+			    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/* Copy the whole content into the temporary file and make it durable. */
+static int fill_temp(int src, int tmp_fd, unsigned char md5[DIGEST_MD5_LEN])
+{
+	uint64_t copied;
+	int rc;
+
+	if (lseek(src, 0, SEEK_SET) < 0)
+		return -errno;
+	rc = copy_hashing(src, tmp_fd, md5, &copied);
+	if (rc == 0 && fsync(tmp_fd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/*
+ * Write the content to a temporary file, then rename it over the key's
+ * path, so that a reader never sees half an object.  The new ETag is
+ * cached under the installed file's stamp.
+ */
+static int write_object(struct file_drive *fdrive, struct drive_put *put,
+			int bucket_fd, const char *path, struct dm_error *err)
+{
+	unsigned char md5[DIGEST_MD5_LEN];
+	struct store_file_stamp stamp;
+	char name[TEMP_NAME_MAX];
+	struct dm_error why;
+	struct localfs fs;
+	struct stat st;
+	int tmp_fd, rc;
+
+	tmp_fd = temp_create(fdrive, bucket_fd, name);
+	if (tmp_fd < 0)
+		return dm_error_set(
+			err, tmp_fd,
+			"cannot put '%s/%s': cannot create a temporary file: %s",
+			put->bucket, path, strerror(-tmp_fd));
+
+	rc = fill_temp(put->fd, tmp_fd, md5);
+	if (rc < 0) {
+		dm_error_set(err, rc, "cannot put '%s/%s': cannot copy it: %s",
+			     put->bucket, path, strerror(-rc));
+		goto out_unlink_tmp;
+	}
+
+	bucket_localfs_open(&fs, bucket_fd);
+	rc = localfs_install(&fs, bucket_fd, path, name, tmp_fd, &st, &why);
+	bucket_localfs_close(&fs);
+	if (rc < 0) {
+		dm_error_set(err, rc, "cannot put '%s/%s': %s", put->bucket,
+			     path, why.message);
+		goto out_unlink_tmp;
+	}
+
+	digest_hex(md5, sizeof(md5), put->etag);
+	stamp_of(&st, &stamp);
+	remember_etag(fdrive, put->bucket, path, &stamp, put->etag);
+	close(tmp_fd);
+	return 0;
+
+out_unlink_tmp:
+	unlinkat(bucket_fd, name, 0);
+	close(tmp_fd);
+	return rc;
+}
+
+static int check_content(const struct file_drive *fdrive,
+			 const struct drive_put *put, const char *path,
+			 struct dm_error *err)
+{
+	struct stat st;
+
+	if (fstat(put->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return dm_error_set(
+			err, -EBADF,
+			"cannot put '%s/%s': the content is not a regular file",
+			put->bucket, path);
+	if ((uint64_t)st.st_size > fdrive->base.max_object_size)
+		return dm_error_set(
+			err, -EFBIG,
+			"cannot put '%s/%s': %lld bytes is over max_object_size",
+			put->bucket, path, (long long)st.st_size);
+	return 0;
+}
+
+static int file_put(struct drive *d, struct drive_put *put,
+		    struct dm_error *err)
+{
+	struct file_drive *fdrive = file_drive_of(d);
+	char path[DM_KEY_MAX + 1];
+	int bucket_fd, rc;
+	bool absent;
+
+	put->etag[0] = '\0';
+	rc = check_target("put", put->bucket, put->key, put->key_len, path,
+			  err);
+	if (rc == 0)
+		rc = check_content(fdrive, put, path, err);
+	if (rc < 0)
+		return rc;
+
+	bucket_fd = open_target_bucket(fdrive, "put", put->bucket, path, err);
+	if (bucket_fd < 0)
+		return bucket_fd;
+
+	rc = check_condition(fdrive, "put", put->bucket, bucket_fd, path,
+			     put->if_match, put->if_none_match, &absent, err);
+	if (rc == 0 && absent && put->if_match)
+		rc = dm_error_set(err, -ESTALE,
+				  "cannot put '%s/%s': the object is gone",
+				  put->bucket, path);
+	if (rc == 0)
+		rc = write_object(fdrive, put, bucket_fd, path, err);
+
+	close(bucket_fd);
+	return rc;
+}
+
+static int file_remove(struct drive *d, const char *bucket, const char *key,
+		       size_t key_len, const char *if_match,
+		       struct dm_error *err)
+{
+	struct file_drive *fdrive = file_drive_of(d);
+	char path[DM_KEY_MAX + 1];
+	struct dm_error why;
+	struct localfs fs;
+	int bucket_fd, rc;
+	bool absent;
+
+	rc = check_target("delete", bucket, key, key_len, path, err);
+	if (rc < 0)
+		return rc;
+	bucket_fd = open_target_bucket(fdrive, "delete", bucket, path, err);
+	if (bucket_fd < 0)
+		return bucket_fd;
+
+	rc = check_condition(fdrive, "delete", bucket, bucket_fd, path,
+			     if_match, false, &absent, err);
+	if (rc < 0 || absent)
+		goto out_close;
+
+	bucket_localfs_open(&fs, bucket_fd);
+	rc = localfs_remove(&fs, bucket_fd, path, &why);
+	bucket_localfs_close(&fs);
+	if (rc < 0)
+		dm_error_set(err, rc, "cannot delete '%s/%s': %s", bucket, path,
+			     why.message);
+
+out_close:
+	close(bucket_fd);
+	return rc;
+}
+
 static void file_free(struct drive *d)
 {
 	struct file_drive *fdrive = file_drive_of(d);
@@ -545,6 +917,8 @@ static const struct drive_ops file_ops = {
 	.list = file_list,
 	.head = file_head,
 	.get_batch = file_get_batch,
+	.put = file_put,
+	.remove = file_remove,
 	.free = file_free,
 };
 

@@ -6,14 +6,21 @@
  * canonical form S3 computes on its side: keys percent-encoded except for
  * unreserved characters and '/', uppercase escapes, query parameters
  * sorted by name.  It also does not add the payload hash S3 requires, so
- * every request carries x-amz-content-sha256 (all our requests have empty
- * bodies).  The access key and secret go to libcurl separately because
+ * every request carries x-amz-content-sha256: an upload the SHA-256 of
+ * its body, computed before it is sent, every other request that of an
+ * empty body.  The access key and secret go to libcurl separately because
  * access keys may contain ':'.
  *
- * One easy handle serves listings and HEADs one at a time; a pool of
- * `concurrency` easy handles in one multi handle serves downloads.  The
- * handles live as long as the drive so that their connections are reused
- * from one request and one batch to the next.
+ * One easy handle serves listings, HEADs, uploads and deletes one at a
+ * time; a pool of `concurrency` easy handles in one multi handle serves
+ * downloads.  The handles live as long as the drive so that their
+ * connections are reused from one request and one batch to the next.
+ *
+ * Conditional uploads and deletes send If-Match or If-None-Match, and
+ * also check the condition with a HEAD just before, because some S3
+ * servers ignore those headers.  Between the HEAD and the request another
+ * writer may still slip in; only a server that honours the headers closes
+ * that gap.
  *
  * Every failure is converted here, once, into -errno plus a dm_error
  * naming the bucket and key: HTTP statuses through http_errors[], curl
@@ -30,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -38,6 +46,12 @@
 /* The SHA-256 of an empty body, which is what every request sends. */
 #define EMPTY_BODY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* S3 takes at most 5 GiB in one PUT; more needs a multipart upload. */
+#define SINGLE_PUT_MAX (5ULL << 30)
+
+/* Bytes of a SHA-256 digest. */
+#define SHA256_LEN 32
 
 /* Longest wait for network events before asking whether to stop. */
 #define POLL_MS 200
@@ -57,7 +71,7 @@ struct buffer {
 struct transfer {
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
-	const char *verb; /* for messages: "list", "head", "get" */
+	const char *verb; /* for messages: "list", "head", "get", "put"... */
 	char subject[SUBJECT_MAX];
 	size_t body_max;   /* largest success body kept in memory */
 	bool body_started; /* status and headers have been looked at */
@@ -85,7 +99,7 @@ struct s3_drive {
 	long connect_timeout_ms;
 	long low_speed_time_s;
 	struct curl_slist *headers;
-	struct transfer control; /* listings and HEADs */
+	struct transfer control; /* listings, HEADs, uploads, deletes */
 	CURLM *multi;		 /* downloads */
 	struct transfer *slots;	 /* concurrency download slots */
 	unsigned concurrency;
@@ -102,6 +116,7 @@ static const struct {
 	{404, -ENOENT},	    /* NoSuchKey, NoSuchBucket */
 	{405, -EOPNOTSUPP}, /* MethodNotAllowed */
 	{409, -EBUSY},	    /* OperationAborted: a conflicting operation */
+	{412, -ESTALE},	    /* PreconditionFailed: If-Match, If-None-Match */
 	{416, -ERANGE},	    /* InvalidRange */
 	{429, -EAGAIN},	    /* too many requests: try later */
 	{500, -EAGAIN},	    /* InternalError: S3 says retry */
@@ -483,6 +498,21 @@ static int transfer_result(struct transfer *t, CURLcode cc,
 	return 0;
 }
 
+/* Read the ETag header of a successful answer, unquoted, into etag. */
+static int read_etag(const struct transfer *t, char etag[DM_ETAG_MAX],
+		     struct dm_error *err)
+{
+	struct curl_header *hdr;
+
+	if (curl_easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &hdr) !=
+		    CURLHE_OK ||
+	    !s3_xml_parse_etag(hdr->value, strlen(hdr->value), etag))
+		return dm_error_set(err, -EPROTO,
+				    "cannot %s '%s': answer has no valid ETag",
+				    t->verb, t->subject);
+	return 0;
+}
+
 /*
  * Read the ETag, time and (when need_length) length of a successful
  * answer into obj.
@@ -490,15 +520,12 @@ static int transfer_result(struct transfer *t, CURLcode cc,
 static int read_metadata(const struct transfer *t, bool need_length,
 			 struct drive_object *obj, struct dm_error *err)
 {
-	struct curl_header *hdr;
 	curl_off_t length = -1, filetime = -1;
+	int rc;
 
-	if (curl_easy_header(t->easy, "ETag", 0, CURLH_HEADER, -1, &hdr) !=
-		    CURLHE_OK ||
-	    !s3_xml_parse_etag(hdr->value, strlen(hdr->value), obj->etag))
-		return dm_error_set(err, -EPROTO,
-				    "cannot %s '%s': answer has no valid ETag",
-				    t->verb, t->subject);
+	rc = read_etag(t, obj->etag, err);
+	if (rc < 0)
+		return rc;
 
 	curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 	curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &filetime);
@@ -918,6 +945,401 @@ static void s3_get_batch(struct drive *drive, struct drive_get *gets,
 	}
 }
 
+/* What an upload or a delete requires of the object already there. */
+struct condition {
+	char if_match[DM_ETAG_MAX]; /* unquoted; "" for none */
+	bool if_none_match;
+};
+
+/* The body of an upload, read from the caller's file at our own offset. */
+struct upload {
+	int fd;
+	uint64_t size;	 /* bytes to send, from the file's start */
+	uint64_t offset; /* next byte to send */
+	int error;	 /* negative errno met while reading */
+	unsigned char md5[DIGEST_MD5_LEN];
+	char sha256_hex[2 * SHA256_LEN + 1];
+};
+
+/*
+ * pread() len bytes at offset; returns the bytes read, 0 at the end of the
+ * file, or -errno.
+ */
+static ssize_t read_at(int fd, void *buf, size_t len, uint64_t offset)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, len, (off_t)offset);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * Hash the content before sending it: its MD5 goes in Content-MD5 so
+ * that the server refuses a body damaged on the way, its SHA-256 in the
+ * signature.  A file that ends before up->size bytes gives -EIO.
+ */
+static int hash_upload(struct upload *up)
+{
+	unsigned char buf[64 * 1024], sha256[SHA256_LEN];
+	EVP_MD_CTX *md5 = EVP_MD_CTX_new(), *sha = EVP_MD_CTX_new();
+	uint64_t done = 0;
+	int rc = -ENOMEM;
+
+	if (!md5 || !sha || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1 ||
+	    EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+		goto out_free;
+
+	rc = 0;
+	while (rc == 0 && done < up->size) {
+		size_t want = up->size - done < sizeof(buf)
+				      ? (size_t)(up->size - done)
+				      : sizeof(buf);
+		ssize_t n = read_at(up->fd, buf, want, done);
+
+		if (n <= 0)
+			rc = n < 0 ? (int)n : -EIO;
+		else if (EVP_DigestUpdate(md5, buf, (size_t)n) != 1 ||
+			 EVP_DigestUpdate(sha, buf, (size_t)n) != 1)
+			rc = -ENOMEM;
+		else
+			done += (uint64_t)n;
+	}
+	if (rc == 0 && (EVP_DigestFinal_ex(md5, up->md5, NULL) != 1 ||
+			EVP_DigestFinal_ex(sha, sha256, NULL) != 1))
+		rc = -ENOMEM;
+	if (rc == 0)
+		digest_hex(sha256, sizeof(sha256), up->sha256_hex);
+
+out_free:
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(md5);
+	return rc;
+}
+
+/* libcurl asks for the next bytes of the body. */
+static size_t on_upload_read(char *buf, size_t size, size_t count, void *arg)
+{
+	struct upload *up = arg;
+	size_t want = size * count;
+	ssize_t n;
+
+	if (want > up->size - up->offset)
+		want = (size_t)(up->size - up->offset);
+	if (want == 0)
+		return 0;
+
+	n = read_at(up->fd, buf, want, up->offset);
+	if (n <= 0) {
+		/* The file shrank since it was hashed. */
+		up->error = n < 0 ? (int)n : -EIO;
+		return CURL_READFUNC_ABORT;
+	}
+	up->offset += (uint64_t)n;
+	return (size_t)n;
+}
+
+/* libcurl rewinds the body to send it again, e.g. on a new connection. */
+static int on_upload_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct upload *up = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > up->size)
+		return CURL_SEEKFUNC_CANTSEEK;
+	up->offset = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+static int set_upload_options(CURL *h, struct upload *up)
+{
+	up->offset = 0;
+	if (curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+			     (curl_off_t)up->size) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload_read) !=
+		    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_READDATA, up) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_upload_seek) !=
+		    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SEEKDATA, up) != CURLE_OK)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_header(struct curl_slist **list, const char *name,
+		      const char *value)
+{
+	char line[160];
+	struct curl_slist *longer;
+
+	snprintf(line, sizeof(line), "%s: %s", name, value);
+	longer = curl_slist_append(*list, line);
+	if (!longer)
+		return -ENOMEM;
+	*list = longer;
+	return 0;
+}
+
+/*
+ * The headers of an upload of up, or of a delete when up is NULL: the
+ * payload's hash, the body's MD5 and the condition.
+ */
+static int object_headers(const struct upload *up, const struct condition *c,
+			  struct curl_slist **out)
+{
+	char md5_base64[32];
+	struct curl_slist *list = NULL;
+	int rc;
+
+	rc = add_header(&list, "x-amz-content-sha256",
+			up ? up->sha256_hex : EMPTY_BODY_SHA256);
+	if (rc == 0 && up) {
+		EVP_EncodeBlock((unsigned char *)md5_base64, up->md5,
+				sizeof(up->md5));
+		rc = add_header(&list, "Content-MD5", md5_base64);
+	}
+	/* Unquoted, though HTTP quotes entity tags: Ceph RGW before 2025
+	 * compares If-Match byte for byte with its unquoted ETag, so that a
+	 * quoted one never matches there; S3, MinIO and later RGW take it
+	 * without quotes as well. */
+	if (rc == 0 && c->if_match[0])
+		rc = add_header(&list, "If-Match", c->if_match);
+	if (rc == 0 && c->if_none_match)
+		rc = add_header(&list, "If-None-Match", "*");
+
+	if (rc < 0) {
+		curl_slist_free_all(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
+/*
+ * Send a PUT of up, or a DELETE when up is NULL, of bucket/key with the
+ * condition's headers.  Returns 0 or -errno with err filled; the answer
+ * stays on the control handle for the caller to read.
+ */
+static int send_object_request(struct s3_drive *d, const char *verb,
+			       const char *bucket, const char *key,
+			       size_t key_len, struct upload *up,
+			       const struct condition *c, struct dm_error *err)
+{
+	struct transfer *t = &d->control;
+	struct curl_slist *headers = NULL;
+	CURLcode cc;
+	char *url;
+	int rc = -ENOMEM;
+
+	url = make_url(d, bucket, key, key_len, "");
+	if (url)
+		rc = prepare(d, t, verb, bucket, key, key_len, url);
+	if (rc == 0)
+		rc = object_headers(up, c, &headers);
+	if (rc == 0 &&
+	    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers) != CURLE_OK)
+		rc = -ENOMEM;
+	if (rc == 0 && up)
+		rc = set_upload_options(t->easy, up);
+	else if (rc == 0 && curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST,
+					     "DELETE") != CURLE_OK)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		describe(t->subject, bucket, key, key_len);
+		rc = dm_error_set(err, rc, "cannot %s '%s': out of memory",
+				  verb, t->subject);
+		goto out_free;
+	}
+
+	cc = curl_easy_perform(t->easy);
+	if (up && up->error)
+		rc = dm_error_set(err, up->error,
+				  "cannot %s '%s': cannot read the content: %s",
+				  verb, t->subject, strerror(-up->error));
+	else
+		rc = transfer_result(t, cc, err);
+
+	/* The list is freed below: the handle must not point to it. */
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, d->headers);
+out_free:
+	curl_slist_free_all(headers);
+	free(url);
+	return rc;
+}
+
+/* Take the caller's ETag, quoted or not; it goes into a header. */
+static int make_condition(const char *if_match, bool if_none_match,
+			  const char *verb, const char *subject,
+			  struct condition *c, struct dm_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->if_none_match = if_none_match;
+	if (if_match &&
+	    !s3_xml_parse_etag(if_match, strlen(if_match), c->if_match))
+		return dm_error_set(
+			err, -EINVAL,
+			"cannot %s '%s': the expected ETag is malformed", verb,
+			subject);
+	return 0;
+}
+
+/*
+ * Check the condition with a HEAD, for servers that ignore If-Match and
+ * If-None-Match.  Returns 0 when it holds or the object is absent
+ * (*absent then tells), -ESTALE when it fails, or the HEAD's error.
+ */
+static int head_condition(struct s3_drive *d, const char *verb,
+			  const char *bucket, const char *key, size_t key_len,
+			  const struct condition *c, bool *absent,
+			  struct dm_error *err)
+{
+	char subject[SUBJECT_MAX];
+	struct drive_object now;
+	int rc;
+
+	*absent = false;
+	if (!c->if_match[0] && !c->if_none_match)
+		return 0;
+
+	rc = s3_head(&d->base, bucket, key, key_len, &now, err);
+	if (rc == -ENOENT) {
+		dm_error_clear(err);
+		*absent = true;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+
+	describe(subject, bucket, key, key_len);
+	if (c->if_none_match)
+		return dm_error_set(err, -ESTALE,
+				    "cannot %s '%s': the object exists already",
+				    verb, subject);
+	if (strcmp(now.etag, c->if_match) != 0)
+		return dm_error_set(
+			err, -ESTALE,
+			"cannot %s '%s': its ETag is now %s, not %s", verb,
+			subject, now.etag, c->if_match);
+	return 0;
+}
+
+/* Refuse an upload S3 could not take in one PUT, or that names no key. */
+static int check_upload(const struct s3_drive *d, const struct drive_put *put,
+			const char *subject, struct upload *up,
+			struct dm_error *err)
+{
+	struct stat st;
+
+	if (!put->bucket || !put->bucket[0] || !put->key || !put->key_len)
+		return dm_error_set(err, -EINVAL,
+				    "cannot put '%s': no bucket or key",
+				    subject);
+	if (fstat(put->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return dm_error_set(
+			err, -EBADF,
+			"cannot put '%s': the content is not a regular file",
+			subject);
+	if ((uint64_t)st.st_size > d->base.max_object_size)
+		return dm_error_set(
+			err, -EFBIG,
+			"cannot put '%s': %lld bytes is over max_object_size",
+			subject, (long long)st.st_size);
+	if ((uint64_t)st.st_size > SINGLE_PUT_MAX)
+		return dm_error_set(
+			err, -EFBIG,
+			"cannot put '%s': %lld bytes is over the 5 GiB of one PUT",
+			subject, (long long)st.st_size);
+
+	up->fd = put->fd;
+	up->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int s3_put(struct drive *drive, struct drive_put *put,
+		  struct dm_error *err)
+{
+	struct s3_drive *d = to_s3(drive);
+	char subject[SUBJECT_MAX];
+	struct dm_error scratch;
+	struct condition cond;
+	struct upload up = {0};
+	bool absent;
+	int rc;
+
+	if (!err)
+		err = &scratch;
+	put->etag[0] = '\0';
+	describe(subject, put->bucket ? put->bucket : "", put->key,
+		 put->key ? put->key_len : 0);
+	rc = check_upload(d, put, subject, &up, err);
+	if (rc == 0)
+		rc = make_condition(put->if_match, put->if_none_match, "put",
+				    subject, &cond, err);
+	if (rc < 0)
+		return rc;
+
+	rc = hash_upload(&up);
+	if (rc < 0)
+		return dm_error_set(
+			err, rc, "cannot put '%s': cannot read the content: %s",
+			subject, strerror(-rc));
+
+	rc = head_condition(d, "put", put->bucket, put->key, put->key_len,
+			    &cond, &absent, err);
+	if (rc == 0 && absent && cond.if_match[0])
+		rc = dm_error_set(err, -ESTALE,
+				  "cannot put '%s': the object is gone",
+				  subject);
+	if (rc < 0)
+		return rc;
+
+	rc = send_object_request(d, "put", put->bucket, put->key, put->key_len,
+				 &up, &cond, err);
+	/* S3 says NoSuchKey when an If-Match object vanished after the HEAD. */
+	if (rc == -ENOENT && cond.if_match[0] &&
+	    strcmp(err->s3_code, "NoSuchKey") == 0)
+		rc = err->code = -ESTALE;
+	if (rc == 0)
+		rc = read_etag(&d->control, put->etag, err);
+	return rc;
+}
+
+static int s3_remove(struct drive *drive, const char *bucket, const char *key,
+		     size_t key_len, const char *if_match, struct dm_error *err)
+{
+	struct s3_drive *d = to_s3(drive);
+	char subject[SUBJECT_MAX];
+	struct dm_error scratch;
+	struct condition cond;
+	bool absent;
+	int rc;
+
+	if (!err)
+		err = &scratch;
+	describe(subject, bucket ? bucket : "", key, key ? key_len : 0);
+	if (!bucket || !bucket[0] || !key || !key_len)
+		return dm_error_set(err, -EINVAL,
+				    "cannot delete '%s': no bucket or key",
+				    subject);
+
+	rc = make_condition(if_match, false, "delete", subject, &cond, err);
+	if (rc == 0)
+		rc = head_condition(d, "delete", bucket, key, key_len, &cond,
+				    &absent, err);
+	if (rc < 0 || absent)
+		return rc;
+
+	rc = send_object_request(d, "delete", bucket, key, key_len, NULL, &cond,
+				 err);
+	/* S3 answers 204 for a key already gone; some servers say 404. */
+	if (rc == -ENOENT && strcmp(err->s3_code, "NoSuchKey") == 0) {
+		dm_error_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 static void free_transfer(struct transfer *t)
 {
 	curl_easy_cleanup(t->easy);
@@ -961,6 +1383,8 @@ static const struct drive_ops s3_ops = {
 	.list = s3_list,
 	.head = s3_head,
 	.get_batch = s3_get_batch,
+	.put = s3_put,
+	.remove = s3_remove,
 	.free = s3_free,
 };
 

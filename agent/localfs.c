@@ -331,3 +331,20 @@ int localfs_open_read(int bucket_fd, const char *rel)
 	close(parent_fd);
 	return fd;
 }
+
+int localfs_rename_leaf(int bucket_fd, const char *rel, const char *new_leaf,
+			struct dm_error *err)
+{
+	const char *leaf;
+	int parent_fd = open_parent(bucket_fd, rel, false, &leaf, err);
+	int rc = 0;
+
+	if (parent_fd < 0)
+		return parent_fd;
+	if (renameat2(parent_fd, leaf, parent_fd, new_leaf, RENAME_NOREPLACE) <
+	    0)
+		rc = dm_error_set(err, -errno, "cannot rename '%s' to '%s': %s",
+				  rel, new_leaf, strerror(errno));
+	close(parent_fd);
+	return rc;
+}

@@ -105,4 +105,11 @@ int localfs_stat(int bucket_fd, const char *rel, struct stat *st);
 /* Open rel under bucket_fd for reading, without following links. */
 int localfs_open_read(int bucket_fd, const char *rel);
 
+/*
+ * Rename the file rel under bucket_fd to new_leaf in the same folder,
+ * refusing to replace anything already there (-EEXIST).
+ */
+int localfs_rename_leaf(int bucket_fd, const char *rel, const char *new_leaf,
+			struct dm_error *err);
+
 #endif

@@ -12,12 +12,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: drivemon [OPTION]...\n"
-		"Mirror S3 buckets of bot packages into a local folder and keep\n"
-		"it current.\n"
+		"Mirror S3 buckets of bot packages into a local folder, keep it\n"
+		"current and run a handler on every changed source file.\n"
 		"\n"
 		"  -c, --config PATH  configuration file (default %s)\n"
 		"      --once         run one cycle over every bucket and exit;\n"
 		"                     the status is 1 if any object failed\n"
+		"      --dev          dev mode: local edits in work_root are\n"
+		"                     uploaded to the bucket (as [dev] enabled)\n"
 		"  -v, --verbose      log at debug level (also DRIVEMON_LOG=debug)\n"
 		"  -h, --help         show this help and exit\n"
 		"  -V, --version      show the version and exit\n"
@@ -35,6 +37,7 @@ int main(int argc, char **argv)
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, 'o'},
+		{"dev", no_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -54,6 +57,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			options.once = true;
+			break;
+		case 'd':
+			options.dev = true;
 			break;
 		case 'v':
 			options.log_level = "debug";

@@ -140,6 +140,25 @@ static int collect_doomed(void *ctx, const char *key, size_t len,
 	return 0;
 }
 
+/* Dev mode: an object deleted in the bucket may have been edited here. */
+static int keep_edit_of_doomed(struct bucket_run *run, const char *key)
+{
+	struct store_object prior;
+	struct store_txn *txn;
+	int rc;
+
+	rc = store_txn_begin(run->m->store, false, &txn);
+	if (rc < 0)
+		return rc;
+	rc = store_object_get(txn, run->id, key, strlen(key), &prior);
+	store_txn_abort(txn);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	return mirror_keep_local_edit(run, key, &prior, NULL,
+				      "edited here while it was deleted in "
+				      "the bucket");
+}
+
 /* Remove the local copy and the record of every doomed key. */
 static int delete_doomed(struct bucket_run *run)
 {
@@ -166,8 +185,12 @@ static int delete_doomed(struct bucket_run *run)
 			const char *key = batch->keys.bytes + batch->offsets[i];
 			struct dm_error err;
 
-			if (keypath_check(key, batch->lens[i], NULL) == 0 &&
-			    localfs_remove(&run->m->fs, run->bucket_fd, key,
+			if (keypath_check(key, batch->lens[i], NULL) < 0)
+				continue;
+			if (run->m->cfg->dev_mode &&
+			    keep_edit_of_doomed(run, key) < 0)
+				continue;
+			if (localfs_remove(&run->m->fs, run->bucket_fd, key,
 					   &err) < 0)
 				log_warning("mirror: %s in '%s'", err.message,
 					    run->name);
@@ -490,6 +513,12 @@ int mirror_open(const struct dm_config *cfg, struct store *store,
 	}
 	*out = m;
 	return 0;
+}
+
+void mirror_on_local_edit(struct mirror *m, mirror_local_edit_fn fn, void *ctx)
+{
+	m->local_edit = fn;
+	m->local_edit_ctx = ctx;
 }
 
 void mirror_free(struct mirror *m)

@@ -47,6 +47,17 @@ struct mirror_stats {
 int mirror_open(const struct dm_config *cfg, struct store *store,
 		struct drive *drive, struct mirror **out, struct dm_error *err);
 
+/*
+ * In dev mode (cfg->dev_mode) a local copy that differs from what the
+ * mirror wrote while its object did not change is the developer's edit:
+ * it is reported to fn (bucket, key) instead of being restored, and an
+ * edit that a remote change or deletion would overwrite is first set aside
+ * as a conflict copy (conflict.h).
+ */
+typedef void (*mirror_local_edit_fn)(void *ctx, const char *bucket,
+				     const char *key);
+void mirror_on_local_edit(struct mirror *m, mirror_local_edit_fn fn, void *ctx);
+
 /* Free the mirror.  Accepts NULL. */
 void mirror_free(struct mirror *m);
 

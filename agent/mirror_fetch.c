@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conflict.h"
+#include "digest.h"
 #include "log.h"
 #include "mirror_run.h"
 
@@ -61,15 +63,70 @@ static void record_failure(struct bucket_run *run, const struct action *a,
 			  error);
 }
 
+int mirror_keep_local_edit(struct bucket_run *run, const char *key,
+			   const struct store_object *prior,
+			   const unsigned char *incoming_md5, const char *why)
+{
+	unsigned char md5[DIGEST_MD5_LEN];
+	char copy[DM_KEY_MAX + 64], detail[400];
+	struct dm_error err = {0};
+	struct store_file_stamp stamp;
+	struct stat st;
+	int fd, rc;
+
+	if (localfs_stat(run->bucket_fd, key, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	mirror_stamp_of(&st, &stamp);
+	if (prior && prior->state == STORE_OBJECT_MIRRORED &&
+	    memcmp(&stamp, &prior->local, sizeof(stamp)) == 0)
+		return 0;
+
+	fd = localfs_open_read(run->bucket_fd, key);
+	rc = fd >= 0 ? digest_md5_fd(fd, md5) : fd;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return 0;
+	if ((prior && prior->state == STORE_OBJECT_MIRRORED &&
+	     memcmp(md5, prior->local_md5, sizeof(md5)) == 0) ||
+	    (incoming_md5 && memcmp(md5, incoming_md5, sizeof(md5)) == 0))
+		return 0;
+
+	rc = conflict_set_aside(run->m->store, run->id, run->bucket_fd, key,
+				why, copy, sizeof(copy), &err);
+	if (rc < 0) {
+		log_err("mirror: '%s/%s' was %s but cannot be set aside: %s; "
+			"left as it is",
+			run->name, key, why,
+			dm_error_str(&err, detail, sizeof(detail)));
+		return rc;
+	}
+	log_warning("dev: conflict on '%s/%s': %s; local version kept as '%s', "
+		    "the bucket's version takes the path",
+		    run->name, key, why, copy);
+	return 0;
+}
+
 /* Put one finished download in place and say what to record. */
 static void settle_download(struct bucket_run *run, const struct action *a,
 			    struct drive_get *g, const char *temp_name,
 			    struct store_object *out)
 {
+	const char *why = a->has_prior ? "edited here while it changed in "
+					 "the bucket"
+				       : "created here while the bucket got an "
+					 "object of the same name";
 	char detail[400];
 	struct stat st;
 	int rc;
 
+	if (g->result == 0 && run->m->cfg->dev_mode &&
+	    mirror_keep_local_edit(run, mirror_action_key(run, a),
+				   a->has_prior ? &a->prior : NULL, g->md5,
+				   why) < 0)
+		g->result = dm_error_set(&g->error, -EEXIST,
+					 "a local edit is in the way and "
+					 "cannot be set aside");
 	if (g->result == 0)
 		rc = localfs_install(&run->m->fs, run->bucket_fd,
 				     mirror_action_key(run, a), temp_name,

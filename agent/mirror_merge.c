@@ -134,6 +134,12 @@ static int decide(struct bucket_run *run, const struct drive_object *listed,
 		if (offset < 0)
 			return -ENOMEM;
 		local = check_local_copy(run, run->keys.bytes + offset, prior);
+		if (local == LOCAL_CHANGED && run->m->local_edit) {
+			/* Dev mode: the developer's edit, not damage. */
+			run->m->local_edit(run->m->local_edit_ctx, run->name,
+					   run->keys.bytes + offset);
+			local = LOCAL_SAME;
+		}
 		run->keys.len = (size_t)offset;
 		if (local == LOCAL_SAME) {
 			run->mirrored++;

@@ -36,6 +36,8 @@ struct mirror {
 	struct drive *drive;
 	struct localfs fs;
 	unsigned warnings_left;
+	mirror_local_edit_fn local_edit; /* dev mode's, or NULL */
+	void *local_edit_ctx;
 };
 
 enum action_kind {
@@ -93,6 +95,16 @@ struct bucket_run {
 	size_t doomed_count;
 	struct key_arena doomed_keys;
 };
+
+/*
+ * Dev mode: if the local file at key holds an edit the mirror did not
+ * write (prior is what it recorded, NULL if nothing), move it aside as a
+ * conflict copy, saying why.  Returns 0 when nothing was in the way or it
+ * was moved, -errno when it could not be moved (then leave the file).
+ */
+int mirror_keep_local_edit(struct bucket_run *run, const char *key,
+			   const struct store_object *prior,
+			   const unsigned char *incoming_md5, const char *why);
 
 /* The stat of a local file as the store keeps it. */
 void mirror_stamp_of(const struct stat *st, struct store_file_stamp *stamp);

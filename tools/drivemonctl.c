@@ -5,12 +5,14 @@
  * agent and works while it runs.  Subcommands are a table; each takes the
  * arguments after its name.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "show.h"
 #include "status.h"
 #include "store.h"
 
@@ -28,7 +30,11 @@ static void usage(FILE *out)
 		"Commands:\n"
 		"  status [--json]   per bucket: objects mirrored, pending and\n"
 		"                    failed, the last complete cycle, and each\n"
-		"                    failing key with its error\n"
+		"                    failing key with its error, and sources\n"
+		"                    whose handler failed or that conflicted\n"
+		"  show BOT [KIND [NAME]] [--json]\n"
+		"                    list a bot's artifacts, or print one; the\n"
+		"                    config prints as name,value lines\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config PATH    the agent's configuration (default %s);\n"
@@ -93,11 +99,47 @@ static int cmd_status(const struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_show(const struct ctl *ctl, int argc, char **argv)
+{
+	const char *words[3] = {NULL, NULL, NULL};
+	struct store *store;
+	bool json = false;
+	int count = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (count < 3 && argv[i][0] != '-')
+			words[count++] = argv[i];
+		else {
+			fprintf(stderr,
+				"drivemonctl: show: unexpected argument "
+				"'%s'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (count == 0) {
+		fprintf(stderr, "drivemonctl: show: which bot?\n");
+		return 2;
+	}
+
+	if (open_store(ctl, &store) < 0)
+		return 1;
+	rc = show_print(store, words[0], words[1], words[2], json, stdout);
+	store_close(store);
+	if (rc < 0 && rc != -ENOENT)
+		fprintf(stderr, "drivemonctl: cannot read the state: %s\n",
+			strerror(-rc));
+	return rc < 0 ? 1 : 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct ctl *ctl, int argc, char **argv);
 } commands[] = {
 	{"status", cmd_status},
+	{"show", cmd_show},
 };
 
 int main(int argc, char **argv)

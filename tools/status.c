@@ -71,6 +71,35 @@ static int add_failure(void *ctx, const char *key, size_t key_len,
 	return 0;
 }
 
+/* A source whose handler failed, or a conflict copy. */
+static int add_problem(void *ctx, const char *key, size_t key_len,
+		       const struct store_source *source)
+{
+	json_object *problems = ctx;
+	json_object *entry;
+
+	if (source->status == 0 && !source->diagnostics)
+		return 0;
+	if (json_object_array_length(problems) >= FAILURES_SHOWN)
+		return -E2BIG;
+	entry = json_object_new_object();
+	json_object_object_add(entry, "key",
+			       json_object_new_string_len(key, (int)key_len));
+	json_object_object_add(entry, "kind",
+			       json_object_new_string(source->kind));
+	json_object_object_add(entry, "failed",
+			       json_object_new_boolean(source->status != 0));
+	json_object_object_add(
+		entry, "diagnostics",
+		source->diagnostics
+			? json_object_new_string(source->diagnostics)
+			: NULL);
+	json_object_object_add(entry, "handled",
+			       time_string(source->handled_at / 1000));
+	json_object_array_add(problems, entry);
+	return 0;
+}
+
 static int add_bucket(void *ctx, const char *name, const struct store_bucket *b)
 {
 	struct bucket_report *report = ctx;
@@ -106,6 +135,13 @@ static int add_bucket(void *ctx, const char *name, const struct store_bucket *b)
 	json_object_object_add(entry, "failures", failures);
 	json_object_object_add(entry, "failures_truncated",
 			       json_object_new_boolean(rc == -E2BIG));
+	if (rc == 0 || rc == -E2BIG) {
+		json_object *problems = json_object_new_array();
+
+		rc = store_source_foreach(report->txn, b->id, add_problem,
+					  problems);
+		json_object_object_add(entry, "sources", problems);
+	}
 	json_object_array_add(report->buckets, entry);
 	return rc == -E2BIG ? 0 : rc;
 }
@@ -126,6 +162,34 @@ static long long field_int(json_object *obj, const char *name)
 	if (!json_object_object_get_ex(obj, name, &value))
 		return 0;
 	return (long long)json_object_get_int64(value);
+}
+
+/* Sources with diagnostics, indented under their bucket. */
+static void print_sources(json_object *bucket, FILE *out)
+{
+	json_object *sources;
+
+	if (!json_object_object_get_ex(bucket, "sources", &sources))
+		return;
+	for (size_t i = 0; i < json_object_array_length(sources); i++) {
+		json_object *s = json_object_array_get_idx(sources, i), *flag;
+		const char *text = field_string(s, "diagnostics");
+
+		json_object_object_get_ex(s, "failed", &flag);
+		fprintf(out, "  %s %s '%s':", field_string(s, "kind"),
+			json_object_get_boolean(flag) ? "failed on"
+						      : "warns on",
+			field_string(s, "key"));
+		/* Diagnostics are lines; indent each under the source. */
+		for (const char *line = text; line && *line;) {
+			const char *end = strchr(line, '\n');
+			int len = end ? (int)(end - line) : (int)strlen(line);
+
+			fprintf(out, "\n    %.*s", len, line);
+			line = end ? end + 1 : line + len;
+		}
+		fputc('\n', out);
+	}
 }
 
 static void print_text(json_object *buckets, FILE *out)
@@ -165,6 +229,7 @@ static void print_text(json_object *buckets, FILE *out)
 					field_int(f, "failures"), retry);
 			fputc('\n', out);
 		}
+		print_sources(b, out);
 	}
 }
 

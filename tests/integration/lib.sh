@@ -153,6 +153,13 @@ drive_put_text()
 	drive_put "$1" "$2" "$T/put.tmp"
 }
 
+# drive_put_stdin BUCKET KEY: store standard input as KEY.
+drive_put_stdin()
+{
+	cat >"$T/put.tmp"
+	drive_put "$1" "$2" "$T/put.tmp"
+}
+
 # drive_rm BUCKET KEY: delete KEY, and expect its copy gone.
 drive_rm()
 {
@@ -164,6 +171,27 @@ drive_rm()
 	fi
 	rm -f "$EXPECT/$bucket/$key"
 	find "$EXPECT/$bucket" -mindepth 1 -type d -empty -delete
+}
+
+# drive_cat BUCKET KEY: the object's content on stdout; fails if absent.
+drive_cat()
+{
+	if [ "$DM_DRIVE" = s3 ]; then
+		s3 get "$1" "$2" - 2>/dev/null
+	else
+		cat "$DRIVE_ROOT/$1/$2" 2>/dev/null
+	fi
+}
+
+# drive_keys BUCKET: every key of BUCKET, sorted, one per line.
+drive_keys()
+{
+	if [ "$DM_DRIVE" = s3 ]; then
+		s3 ls "$1" | cut -f1 | LC_ALL=C sort
+	else
+		(cd "$DRIVE_ROOT/$1" && find . -type f | sed 's|^\./||' |
+			LC_ALL=C sort)
+	fi
 }
 
 # ---- the agent ----
@@ -257,6 +285,51 @@ import json, sys
 for b in json.load(sys.stdin)["buckets"]:
     if b["bucket"] == sys.argv[1]:
         print(b[sys.argv[2]])' "$1" "$2"
+}
+
+# show ARGS...: drivemonctl show, reading this test's state.
+show()
+{
+	"$DM_CTL" -c "$CONF" show "$@"
+}
+
+# handler_runs KIND: how many times the agent logged a KIND handler run.
+handler_runs()
+{
+	grep -c "handlers: $1 of bot" "$LOG" 2>/dev/null || true
+}
+
+# Conditions for wait_until, which runs its command again each time
+# (a "$(...)" in its arguments would be taken once).
+
+# config_is BOT TEXT: drivemonctl show BOT config prints TEXT.
+config_is()
+{
+	test "$(show "$1" config 2>/dev/null)" = "$2"
+}
+
+# object_is BUCKET KEY TEXT: the drive's object holds TEXT.
+object_is()
+{
+	test "$(drive_cat "$1" "$2")" = "$3"
+}
+
+# file_is PATH TEXT
+file_is()
+{
+	test "$(cat "$1" 2>/dev/null)" = "$2"
+}
+
+# bucket_lacks BUCKET KEY
+bucket_lacks()
+{
+	! drive_keys "$1" | grep -qxF -- "$2"
+}
+
+# status_has PATTERN: drivemonctl status (text) matches PATTERN.
+status_has()
+{
+	"$DM_CTL" -c "$CONF" status | grep -q -- "$1"
 }
 
 log_has()
