@@ -70,6 +70,7 @@ static const struct config_key config_keys[] = {
 	{"handlers", "settle", VALUE_DURATION, FIELD(settle_ms), "20ms", 0,
 	 10000},
 	{"hooks", "config", VALUE_STRING, FIELD(hook_config), "", 0, 0},
+	{"hooks", "dialog", VALUE_STRING, FIELD(hook_dialog), "", 0, 0},
 	{"hooks", "timeout", VALUE_DURATION, FIELD(hook_timeout_ms), "30s", 100,
 	 3600000},
 	{"dev", "enabled", VALUE_BOOL, FIELD(dev_mode), "false", 0, 0},
@@ -428,6 +429,8 @@ const char *config_hook_command(const struct dm_config *cfg, const char *kind)
 {
 	if (strcmp(kind, "config") == 0)
 		return cfg->hook_config;
+	if (strcmp(kind, "dialog") == 0)
+		return cfg->hook_dialog;
 	return "";
 }
 

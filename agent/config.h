@@ -45,6 +45,7 @@ struct dm_config {
 
 	/* [hooks]: commands run after a handler, "" when none */
 	char *hook_config;
+	char *hook_dialog;
 	unsigned hook_timeout_ms;
 
 	/* [dev] */

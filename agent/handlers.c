@@ -8,10 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic.h"
 #include "botconfig.h"
 
 static const struct handler handler_rows[] = {
-	{"config", ".gbot", "config.csv", BOTCONFIG_FILE_MAX, handler_config},
+	{"config",
+	 ".gbot",
+	 "config.csv",
+	 false,
+	 BOTCONFIG_FILE_MAX,
+	 handler_config,
+	 {"config", NULL}},
+	{"dialog",
+	 ".gbdialog",
+	 "*.bas",
+	 true,
+	 BASIC_SOURCE_MAX,
+	 handler_dialog,
+	 {"dialog", "tool_mcp", "tool_openai", NULL}},
 };
 
 #define HANDLER_COUNT (sizeof(handler_rows) / sizeof(handler_rows[0]))
@@ -32,6 +46,11 @@ static bool in_folder_type(const char *key, size_t folder_len,
 	       memcmp(key + folder_len - type_len, folder_type, type_len) == 0;
 }
 
+bool handler_matches(const struct handler *h, const char *path)
+{
+	return fnmatch(h->pattern, path, h->any_depth ? 0 : FNM_PATHNAME) == 0;
+}
+
 const struct handler *handler_find(const char *key)
 {
 	const char *slash = strchr(key, '/');
@@ -45,7 +64,7 @@ const struct handler *handler_find(const char *key)
 		const struct handler *h = &handler_rows[i];
 
 		if (in_folder_type(key, folder_len, h->folder_type) &&
-		    fnmatch(h->pattern, slash + 1, FNM_PATHNAME) == 0)
+		    handler_matches(h, slash + 1))
 			return h;
 	}
 	return NULL;

@@ -56,12 +56,18 @@ struct handler_result {
 typedef int (*handler_fn)(const struct handler_input *in,
 			  struct handler_result *result);
 
+/* Artifact kinds a handler may produce, at most. */
+#define HANDLER_KINDS_MAX 4
+
 struct handler {
-	const char *kind;	 /* the artifacts' kind, and the hook's name */
+	const char *kind;	 /* the source's kind, and the hook's name */
 	const char *folder_type; /* ".gbot": the package folder's suffix */
 	const char *pattern;	 /* fnmatch() pattern inside that folder */
+	bool any_depth;		 /* pattern also matches in sub-folders */
 	size_t max_size;	 /* larger sources are refused */
 	handler_fn run;
+	/* the kinds of artifacts it produces, NULL-terminated */
+	const char *artifact_kinds[HANDLER_KINDS_MAX + 1];
 };
 
 /*
@@ -69,6 +75,12 @@ struct handler {
  * key has none.
  */
 const struct handler *handler_find(const char *key);
+
+/*
+ * Does path, relative to the handler's package folder ("start.bas",
+ * "sales/report.bas"), match the handler's pattern?
+ */
+bool handler_matches(const struct handler *h, const char *path);
 
 /* Every handler, for scans: *count rows. */
 const struct handler *handler_table(size_t *count);
@@ -82,6 +94,8 @@ void handler_result_clear(struct handler_result *result);
 
 /* The handlers themselves. */
 int handler_config(const struct handler_input *in,
+		   struct handler_result *result);
+int handler_dialog(const struct handler_input *in,
 		   struct handler_result *result);
 
 #endif

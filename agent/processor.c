@@ -287,8 +287,10 @@ static int read_previous(struct source_job *job)
 	rc = store_txn_begin(job->p->store, false, &txn);
 	if (rc < 0)
 		return rc;
-	rc = store_artifact_foreach(txn, job->bucket_id, job->handler->kind,
-				    collect_previous, job);
+	for (const char *const *kind = job->handler->artifact_kinds;
+	     *kind && rc == 0; kind++)
+		rc = store_artifact_foreach(txn, job->bucket_id, *kind,
+					    collect_previous, job);
 	store_txn_abort(txn);
 	return rc;
 }
@@ -716,8 +718,7 @@ static void scan_folder(struct scan *s, size_t len, size_t package_at,
 		if (e->d_type == DT_DIR)
 			scan_folder(s, len + 1 + name_len, package_at, h);
 		else if (e->d_type == DT_REG &&
-			 fnmatch(h->pattern, s->path + package_at,
-				 FNM_PATHNAME) == 0)
+			 handler_matches(h, s->path + package_at))
 			processor_change(s->p, s->path);
 	}
 	s->path[len] = '\0';

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile.h"
 #include "config.h"
 #include "show.h"
 #include "status.h"
@@ -35,6 +36,10 @@ static void usage(FILE *out)
 		"  show BOT [KIND [NAME]] [--json]\n"
 		"                    list a bot's artifacts, or print one; the\n"
 		"                    config prints as name,value lines\n"
+		"  compile FILE.bas [--ast|--mcp|--openai]\n"
+		"                    compile a dialog: diagnostics on stderr,\n"
+		"                    the tree or the tool schema on stdout;\n"
+		"                    exit status 1 when it has errors\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config PATH    the agent's configuration (default %s);\n"
@@ -134,12 +139,19 @@ static int cmd_show(const struct ctl *ctl, int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+static int cmd_compile(const struct ctl *ctl, int argc, char **argv)
+{
+	(void)ctl;
+	return compile_command(argc, argv);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct ctl *ctl, int argc, char **argv);
 } commands[] = {
 	{"status", cmd_status},
 	{"show", cmd_show},
+	{"compile", cmd_compile},
 };
 
 int main(int argc, char **argv)

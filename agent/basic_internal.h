@@ -1,0 +1,167 @@
+/*
+ * basic_internal.h - what the compiler's files share: the arena, the
+ * tokens, the lexer and the parser's state.  Nothing outside basic_*.c
+ * includes it; basic.h is the compiler's face.
+ */
+#ifndef DRIVEMON_BASIC_INTERNAL_H
+#define DRIVEMON_BASIC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "basic.h"
+
+/* ---- arena: every node, string and diagnostic of a unit ---- */
+
+struct basic_arena;
+
+struct basic_arena *arena_new(void);
+void arena_free(struct basic_arena *a);
+/* Zeroed memory, or NULL when out of memory. */
+void *arena_alloc(struct basic_arena *a, size_t size);
+
+/* ---- tokens ---- */
+
+enum token_kind {
+	TOKEN_EOF,
+	TOKEN_NEWLINE,
+	TOKEN_IDENT,
+	TOKEN_NUMBER,
+	TOKEN_STRING, /* start and len include the quotes */
+	TOKEN_OP,     /* punctuation: "+", "<=", "(", ... */
+	TOKEN_BAD,    /* a byte or a string the lexer cannot read */
+};
+
+struct token {
+	enum token_kind kind;
+	const char *start;
+	size_t len;
+	unsigned line, col;
+};
+
+/* Tokens looked at ahead of the current one, at most. */
+#define LOOKAHEAD_MAX 6
+
+/*
+ * The lexer skips blanks and comments (' and // to the end of the line;
+ * REM is the parser's), and reports a line break only outside brackets,
+ * so that object and array literals may span lines.
+ */
+struct lexer {
+	const char *src, *end, *pos;
+	unsigned line;
+	const char *line_start;
+	int depth; /* open ( [ { */
+	struct token ahead[LOOKAHEAD_MAX];
+	unsigned ahead_count;
+	struct token prev; /* the token consumed last */
+};
+
+void lexer_init(struct lexer *lx, const char *src, size_t len);
+/* The n-th token from the current one (0 = current). */
+const struct token *lexer_peek(struct lexer *lx, unsigned n);
+/* Consume the current token. */
+struct token lexer_next(struct lexer *lx);
+/*
+ * Drop what was looked at and go to the start of the next physical line,
+ * forgetting open brackets: how the parser recovers from an error.
+ */
+void lexer_skip_line(struct lexer *lx);
+/*
+ * Read whole lines verbatim until one whose first word is END (any case),
+ * which is left as the next token.  *text, *len: the lines read, from the
+ * start of the first one to the end of the last.  Returns false at the
+ * end of the source.  No token may be looked at ahead when called.
+ */
+bool lexer_raw_until_end(struct lexer *lx, const char **text, size_t *len,
+			 unsigned *line);
+
+/* Case-insensitive: is t the word w (w upper case)? */
+bool token_is(const struct token *t, const char *w);
+/* Is t the punctuation op? */
+bool token_is_op(const struct token *t, const char *op);
+
+/* ---- the parser ---- */
+
+struct parser {
+	struct basic_unit *unit;
+	struct lexer lx;
+	int depth;
+	bool single_line_if; /* ELSE also ends a statement */
+	bool executable_seen;
+	struct basic_node *labels, *gotos, *calls,
+		*procs; /* checked at the end */
+};
+
+/* Count a level of nesting; false (reported) past BASIC_DEPTH_MAX. */
+bool parser_enter(struct parser *p, const struct token *at);
+void parser_leave(struct parser *p);
+
+/* Is name (len bytes) a PARAM type the schemas know? (basic_schema.c) */
+bool basic_type_known(const char *name, size_t len);
+
+/* Report a problem at line:col; the message is formatted.  */
+void parser_report(struct parser *p, enum basic_severity severity,
+		   unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+struct basic_node *node_new(struct parser *p, enum basic_node_kind kind,
+			    const struct token *at);
+void node_add(struct basic_node *parent, struct basic_node *child);
+/* The node ends where the token consumed last ends. */
+void node_finish(struct parser *p, struct basic_node *node);
+/* A copy of len bytes in the arena, NUL-terminated. */
+char *parser_strndup(struct parser *p, const char *s, size_t len);
+
+/*
+ * Expressions (basic_expr.c).  Each returns the node, or NULL after
+ * reporting an error.
+ */
+struct basic_node *parse_expression(struct parser *p);
+/*
+ * The value after "=" of an assignment: also a keyword-style call
+ * without parentheses (FORMAT d, "yyyy") or a command phrase that
+ * yields a value (GET BOT MEMORY "k").
+ */
+struct basic_node *parse_value(struct parser *p);
+/* What may stand left of "=": a name and its postfix chain (a.b[i]). */
+struct basic_node *parse_target(struct parser *p);
+/*
+ * Verbatim text (BEGIN TALK...END TALK) starting on line: a STRING, or a
+ * TEMPLATE when it holds ${expr}.
+ */
+struct basic_node *parse_verbatim(struct parser *p, const char *text,
+				  size_t len, unsigned line);
+/* expr {"," expr} into parent until the end of the statement. */
+bool parse_argument_list(struct parser *p, struct basic_node *parent);
+/* Does the current token end a statement? */
+bool at_statement_end(struct parser *p);
+/* Does t begin an expression (and is no word that ends one)? */
+bool begins_expression(const struct token *t);
+
+/* ---- the table of bot statements (basic_commands.c) ---- */
+
+enum command_shape {
+	SHAPE_ARGS,   /* expr {, expr}, possibly none */
+	SHAPE_KEY_AS, /* expr AS expr, or expr, expr */
+};
+
+struct command {
+	const char *phrase; /* words upper case, one blank apart */
+	enum command_shape shape;
+	bool yields;	/* usable as a value: x = GET "url" */
+	bool statement; /* usable on its own line */
+};
+
+/*
+ * The longest phrase of the table that the tokens from the current one
+ * spell; *words receives its word count.  NULL when none.
+ */
+const struct command *command_match(struct lexer *lx, unsigned *words);
+
+/* Parse the arguments of a matched command into node (after its words). */
+bool parse_command_arguments(struct parser *p, const struct command *c,
+			     struct basic_node *node);
+
+#endif
