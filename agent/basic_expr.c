@@ -163,6 +163,7 @@ static void position_of(const struct template_text *tt, const char *at,
 	*col = (unsigned)(at - line_start) + 1;
 }
 
+/* A string part of a template, spanning its bytes s to s + len. */
 static struct basic_node *text_part(struct parser *p,
 				    const struct template_text *tt,
 				    const struct token *at, const char *s,
@@ -172,6 +173,8 @@ static struct basic_node *text_part(struct parser *p,
 
 	if (!n)
 		return NULL;
+	position_of(tt, s, &n->line, &n->col);
+	position_of(tt, s + len, &n->end_line, &n->end_col);
 	if (tt->quoted) {
 		n->text = decode_string(p, s, len, &n->text_len);
 	} else {
@@ -191,9 +194,23 @@ static struct basic_node *template_of(struct parser *p, const struct token *at,
 	const char *s = tt->start;
 	struct basic_node *tpl;
 
-	if (!memmem(s, (size_t)(tt->end - s), "${", 2))
-		return text_part(p, tt, at, s, (size_t)(tt->end - s));
+	if (!memmem(s, (size_t)(tt->end - s), "${", 2)) {
+		struct basic_node *n = text_part(p, tt, at, s,
+						 (size_t)(tt->end - s));
+
+		/* A whole literal spans its quotes too. */
+		if (n && tt->quoted) {
+			n->line = n->end_line = at->line;
+			n->col = at->col;
+			n->end_col = at->col + (unsigned)at->len;
+		}
+		return n;
+	}
 	tpl = node_new(p, BASIC_TEMPLATE, at);
+	if (tpl) {
+		tpl->text = NULL;
+		tpl->text_len = 0;
+	}
 	while (tpl && s < tt->end) {
 		const char *open = memmem(s, (size_t)(tt->end - s), "${", 2);
 		const char *close;
@@ -258,9 +275,8 @@ struct basic_node *parse_verbatim(struct parser *p, const char *text,
 	};
 	struct basic_node *n = template_of(p, &at, &tt);
 
-	if (n) {
+	if (n)
 		position_of(&tt, tt.end, &n->end_line, &n->end_col);
-	}
 	return n;
 }
 

@@ -45,8 +45,8 @@ struct token {
 
 /*
  * The lexer skips blanks and comments (' and // to the end of the line;
- * REM is the parser's), and reports a line break only outside brackets,
- * so that object and array literals may span lines.
+ * REM is the parser's), and reports a line break only outside the
+ * brackets [ ] and { }, so that array and object literals may span lines.
  */
 struct lexer {
 	const char *src, *end, *pos;
@@ -55,7 +55,7 @@ struct lexer {
 	int depth; /* open ( [ { */
 	struct token ahead[LOOKAHEAD_MAX];
 	unsigned ahead_count;
-	struct token prev; /* the token consumed last */
+	struct token prev; /* the last token consumed but line breaks */
 };
 
 void lexer_init(struct lexer *lx, const char *src, size_t len);
@@ -84,14 +84,21 @@ bool token_is_op(const struct token *t, const char *op);
 
 /* ---- the parser ---- */
 
+/* Open blocks the parser remembers for recovery (deeper ones still parse). */
+#define BLOCKS_TRACKED 64
+
 struct parser {
 	struct basic_unit *unit;
 	struct lexer lx;
 	int depth;
 	bool single_line_if; /* ELSE also ends a statement */
 	bool executable_seen;
-	struct basic_node *labels, *gotos, *calls,
-		*procs; /* checked at the end */
+	/* checked once the whole file is read */
+	struct basic_node *labels, *gotos, *calls, *procs;
+
+	/* The closing phrases of the blocks open now, innermost last. */
+	const char *const *open_blocks[BLOCKS_TRACKED];
+	unsigned open_count;
 };
 
 /* Count a level of nesting; false (reported) past BASIC_DEPTH_MAX. */

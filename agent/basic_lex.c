@@ -2,7 +2,7 @@
  * basic_lex.c - the tokens of a BASIC source.
  *
  * The dialect is line-based, so a line break is a token, except inside
- * brackets where object and array literals span lines.  Words are
+ * the brackets of object and array literals, which may span lines.  Words are
  * identifiers and keywords alike: which word is a keyword depends on where
  * it stands, and the parser decides.  Bytes from 0x80 up are letters, so
  * that names in any language written in UTF-8 are words.
@@ -119,9 +119,11 @@ static void read_op(struct lexer *lx, struct token *t)
 
 	t->kind = strchr(short_ops, *lx->pos) ? TOKEN_OP : TOKEN_BAD;
 	if (t->kind == TOKEN_OP) {
-		if (strchr("([{", *lx->pos))
+		/* Only literals span lines: a "(" left open is an error
+		 * at the end of its own line. */
+		if (strchr("[{", *lx->pos))
 			lx->depth++;
-		else if (strchr(")]}", *lx->pos) && lx->depth > 0)
+		else if (strchr("]}", *lx->pos) && lx->depth > 0)
 			lx->depth--;
 	}
 	lx->pos++;
@@ -183,7 +185,8 @@ struct token lexer_next(struct lexer *lx)
 		memmove(lx->ahead, lx->ahead + 1,
 			lx->ahead_count * sizeof(lx->ahead[0]));
 	}
-	lx->prev = t;
+	if (t.kind != TOKEN_NEWLINE && t.kind != TOKEN_EOF)
+		lx->prev = t;
 	return t;
 }
 

@@ -136,7 +136,7 @@ void node_finish(struct parser *p, struct basic_node *node)
 {
 	const struct token *last = &p->lx.prev;
 
-	if (last->kind == TOKEN_NEWLINE || last->kind == TOKEN_EOF)
+	if (!last->start)
 		return;
 	node->end_line = last->line;
 	node->end_col = last->col + (unsigned)last->len;
@@ -261,11 +261,26 @@ static unsigned spells(struct parser *p, const char *phrase)
 	return words;
 }
 
+/* Does the line start with a phrase that closes an enclosing block? */
+static bool closes_outer_block(struct parser *p)
+{
+	unsigned tracked = p->open_count < BLOCKS_TRACKED ? p->open_count
+							  : BLOCKS_TRACKED;
+
+	for (unsigned i = 0; i + 1 < tracked; i++)
+		for (const char *const *c = p->open_blocks[i]; *c; c++)
+			if (spells(p, *c))
+				return true;
+	return false;
+}
+
 /*
  * Statements into a BLOCK until a line starts with one of closers (a
  * NULL-terminated list of phrases).  Returns the block; *closer is the
- * index of the phrase found, its words not consumed, or -1 at the end of
- * the file, reported as opened at line:col by what.
+ * index of the phrase found, its words not consumed, or -1 when the
+ * block was left open: at the end of the file, or at a phrase closing an
+ * enclosing block (NEXT under an IF missing its END IF), which is then
+ * left for that block.  Either is reported as opened at line:col by what.
  */
 static struct basic_node *parse_block(struct parser *p,
 				      const char *const *closers, int *closer,
@@ -274,14 +289,15 @@ static struct basic_node *parse_block(struct parser *p,
 {
 	struct basic_node *block = node_new(p, BASIC_BLOCK, NULL);
 
-	if (!block)
+	*closer = -1;
+	if (!block || !parser_enter(p, opened))
 		return NULL;
-	block->line = peek(p, 0)->line;
-	block->col = 1;
-	if (!parser_enter(p, opened)) {
-		*closer = -1;
-		return NULL;
-	}
+	block->line = block->end_line = opened->line;
+	block->col = block->end_col = opened->col;
+	if (p->open_count < BLOCKS_TRACKED)
+		p->open_blocks[p->open_count] = closers;
+	p->open_count++;
+
 	for (;;) {
 		const struct token *t = peek(p, 0);
 
@@ -289,23 +305,27 @@ static struct basic_node *parse_block(struct parser *p,
 			next(p);
 			continue;
 		}
-		if (t->kind == TOKEN_EOF) {
-			parser_report(p, BASIC_ERROR, opened->line, opened->col,
-				      "%s is never closed with %s", what,
-				      closers[0]);
-			*closer = -1;
+		for (int i = 0; closers[i] && *closer < 0; i++)
+			if (spells(p, closers[i]))
+				*closer = i;
+		if (*closer >= 0)
+			break;
+		if (t->kind == TOKEN_EOF || closes_outer_block(p)) {
+			parser_report(p, BASIC_ERROR, opened->line,
+				      opened->col, "%s is never closed with %s",
+				      what, closers[0]);
 			break;
 		}
-		for (int i = 0; closers[i]; i++)
-			if (spells(p, closers[i])) {
-				*closer = i;
-				parser_leave(p);
-				node_finish(p, block);
-				return block;
-			}
+		if (!block->child) {
+			block->line = t->line;
+			block->col = t->col;
+		}
 		node_add(block, parse_statement(p));
 	}
+
+	p->open_count--;
 	parser_leave(p);
+	node_finish(p, block);
 	return block;
 }
 
@@ -1041,6 +1061,13 @@ static struct basic_node *assignment(struct parser *p,
 
 	if (!token_is_op(peek(p, 0), "="))
 		return expected(p, "'=' after the variable");
+	if (target->kind != BASIC_IDENTIFIER && target->kind != BASIC_MEMBER &&
+	    target->kind != BASIC_INDEX) {
+		parser_report(p, BASIC_ERROR, target->line, target->col,
+			      "cannot assign to a %s",
+			      basic_node_kind_name(target->kind));
+		return NULL;
+	}
 	next(p);
 	value = parse_value(p);
 	if (!value)
@@ -1206,6 +1233,40 @@ static bool is_keyword(const struct token *t)
 	return false;
 }
 
+/* Words that close a block, and the block they close. */
+static const struct {
+	const char *phrase, *opener;
+} closing_words[] = {
+	{"END IF", "IF"},	    {"ENDIF", "IF"},
+	{"ELSE", "IF"},		    {"ELSEIF", "IF"},
+	{"END SELECT", "SELECT"},   {"END SWITCH", "SWITCH"},
+	{"CASE", "SELECT"},	    {"NEXT", "FOR"},
+	{"END FOR", "FOR"},	    {"LOOP", "DO"},
+	{"WEND", "WHILE"},	    {"END WHILE", "WHILE"},
+	{"END SUB", "SUB"},	    {"END FUNCTION", "FUNCTION"},
+	{"END WITH", "WITH"},	    {"END TABLE", "TABLE"},
+	{"END ON", "ON"},	    {"END PARALLEL", "PARALLEL"},
+	{"END TALK", "BEGIN TALK"}, {"END MAIL", "BEGIN MAIL"},
+	{"END SYSTEM", "BEGIN SYSTEM"},
+};
+
+/* A closing word with no block of its kind open: say so. */
+static bool stray_closer(struct parser *p)
+{
+	const struct token *t = peek(p, 0);
+
+	for (size_t i = 0; i < sizeof(closing_words) / sizeof(closing_words[0]);
+	     i++)
+		if (spells(p, closing_words[i].phrase)) {
+			parser_report(p, BASIC_ERROR, t->line, t->col,
+				      "%s without an open %s",
+				      closing_words[i].phrase,
+				      closing_words[i].opener);
+			return true;
+		}
+	return false;
+}
+
 static struct basic_node *statement_by_words(struct parser *p)
 {
 	struct token first = *peek(p, 0);
@@ -1245,9 +1306,15 @@ static struct basic_node *parse_statement(struct parser *p)
 	}
 	if (is_label(p))
 		return label_statement(p);
+	if (stray_closer(p)) {
+		lexer_skip_line(&p->lx);
+		return NULL;
+	}
 
+	/* A block statement may end on a later line than it began. */
 	n = statement_by_words(p);
-	if (!n || !end_of_line(p, "the statement")) {
+	if (!n || (peek(p, 0)->line == p->lx.prev.line &&
+		   !end_of_line(p, "the statement"))) {
 		lexer_skip_line(&p->lx);
 		return NULL;
 	}

@@ -1,0 +1,4 @@
+start:
+unused:
+GOTO start
+GOTO missing

@@ -1,0 +1,4 @@
+TALK "before"
+TALKK "hello"
+SHOUT loudly
+TALK "after"

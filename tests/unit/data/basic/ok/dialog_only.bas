@@ -1,0 +1,1 @@
+TALK "No PARAM here: this is a dialog, not a tool."
