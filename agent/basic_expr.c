@@ -195,8 +195,8 @@ static struct basic_node *template_of(struct parser *p, const struct token *at,
 	struct basic_node *tpl;
 
 	if (!memmem(s, (size_t)(tt->end - s), "${", 2)) {
-		struct basic_node *n = text_part(p, tt, at, s,
-						 (size_t)(tt->end - s));
+		struct basic_node *n =
+			text_part(p, tt, at, s, (size_t)(tt->end - s));
 
 		/* A whole literal spans its quotes too. */
 		if (n && tt->quoted) {

@@ -264,8 +264,8 @@ static unsigned spells(struct parser *p, const char *phrase)
 /* Does the line start with a phrase that closes an enclosing block? */
 static bool closes_outer_block(struct parser *p)
 {
-	unsigned tracked = p->open_count < BLOCKS_TRACKED ? p->open_count
-							  : BLOCKS_TRACKED;
+	unsigned tracked =
+		p->open_count < BLOCKS_TRACKED ? p->open_count : BLOCKS_TRACKED;
 
 	for (unsigned i = 0; i + 1 < tracked; i++)
 		for (const char *const *c = p->open_blocks[i]; *c; c++)
@@ -311,9 +311,9 @@ static struct basic_node *parse_block(struct parser *p,
 		if (*closer >= 0)
 			break;
 		if (t->kind == TOKEN_EOF || closes_outer_block(p)) {
-			parser_report(p, BASIC_ERROR, opened->line,
-				      opened->col, "%s is never closed with %s",
-				      what, closers[0]);
+			parser_report(p, BASIC_ERROR, opened->line, opened->col,
+				      "%s is never closed with %s", what,
+				      closers[0]);
 			break;
 		}
 		if (!block->child) {
@@ -491,6 +491,7 @@ static struct basic_node *single_line_if(struct parser *p, struct basic_node *n)
 
 	p->single_line_if = true;
 	node_add(then_block, parse_statement(p));
+	node_finish(p, then_block);
 	node_add(n, then_block);
 	if (token_is(peek(p, 0), "ELSE")) {
 		struct token at = next(p);
@@ -498,7 +499,9 @@ static struct basic_node *single_line_if(struct parser *p, struct basic_node *n)
 		struct basic_node *block = node_new(p, BASIC_BLOCK, peek(p, 0));
 
 		node_add(block, parse_statement(p));
+		node_finish(p, block);
 		node_add(otherwise, block);
+		node_finish(p, otherwise);
 		node_add(n, otherwise);
 	}
 	p->single_line_if = outer;
@@ -550,6 +553,7 @@ static struct basic_node *if_statement(struct parser *p,
 		}
 		node_add(branch,
 			 parse_block(p, if_closers, &closer, &at, "IF"));
+		node_finish(p, branch);
 		node_add(n, branch);
 		if (is_else && closer >= 2) {
 			expected(p, "END IF after the ELSE block");
@@ -599,6 +603,7 @@ static struct basic_node *select_statement(struct parser *p,
 			return NULL;
 		node_add(c, parse_block(p, select_closers, &closer, &at,
 					"SELECT"));
+		node_finish(p, c);
 		node_add(n, c);
 	}
 	if (closer >= 0)
@@ -1237,16 +1242,26 @@ static bool is_keyword(const struct token *t)
 static const struct {
 	const char *phrase, *opener;
 } closing_words[] = {
-	{"END IF", "IF"},	    {"ENDIF", "IF"},
-	{"ELSE", "IF"},		    {"ELSEIF", "IF"},
-	{"END SELECT", "SELECT"},   {"END SWITCH", "SWITCH"},
-	{"CASE", "SELECT"},	    {"NEXT", "FOR"},
-	{"END FOR", "FOR"},	    {"LOOP", "DO"},
-	{"WEND", "WHILE"},	    {"END WHILE", "WHILE"},
-	{"END SUB", "SUB"},	    {"END FUNCTION", "FUNCTION"},
-	{"END WITH", "WITH"},	    {"END TABLE", "TABLE"},
-	{"END ON", "ON"},	    {"END PARALLEL", "PARALLEL"},
-	{"END TALK", "BEGIN TALK"}, {"END MAIL", "BEGIN MAIL"},
+	{"END IF", "IF"},
+	{"ENDIF", "IF"},
+	{"ELSE", "IF"},
+	{"ELSEIF", "IF"},
+	{"END SELECT", "SELECT"},
+	{"END SWITCH", "SWITCH"},
+	{"CASE", "SELECT"},
+	{"NEXT", "FOR"},
+	{"END FOR", "FOR"},
+	{"LOOP", "DO"},
+	{"WEND", "WHILE"},
+	{"END WHILE", "WHILE"},
+	{"END SUB", "SUB"},
+	{"END FUNCTION", "FUNCTION"},
+	{"END WITH", "WITH"},
+	{"END TABLE", "TABLE"},
+	{"END ON", "ON"},
+	{"END PARALLEL", "PARALLEL"},
+	{"END TALK", "BEGIN TALK"},
+	{"END MAIL", "BEGIN MAIL"},
 	{"END SYSTEM", "BEGIN SYSTEM"},
 };
 

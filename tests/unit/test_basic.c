@@ -282,11 +282,10 @@ static void test_spans(void)
 
 static void test_keyword_call_and_command(void)
 {
-	struct basic_unit *u = compile_text(
-		"d = FORMAT now, \"yyyy\"\n"
-		"m = GET BOT MEMORY \"k\"\n"
-		"SET BOT MEMORY \"k\", 1\n"
-		"SET x = 2\n");
+	struct basic_unit *u = compile_text("d = FORMAT now, \"yyyy\"\n"
+					    "m = GET BOT MEMORY \"k\"\n"
+					    "SET BOT MEMORY \"k\", 1\n"
+					    "SET x = 2\n");
 
 	if (!u)
 		return;
@@ -332,7 +331,8 @@ static void test_many_errors_are_bounded(void)
 		CHECK_INT(u->diagnostic_count, BASIC_DIAGNOSTICS_MAX);
 		diagnostics = basic_diagnostics_text(u, "f.bas");
 		CHECK(diagnostics &&
-		      strstr(diagnostics, "f.bas: 800 more problems not shown"));
+		      strstr(diagnostics,
+			     "f.bas: 800 more problems not shown"));
 		free(diagnostics);
 	}
 	basic_unit_free(u);
