@@ -11,7 +11,8 @@
  * thread may compile, each its own unit.  It never stops at the first
  * error: a bad statement is reported and parsing goes on at the next line.
  * Every node and every diagnostic lives in the unit's arena and is freed
- * with it.
+ * with it.  Bytes that are not UTF-8 text are errors, so the JSON of a
+ * unit without errors is always valid.
  */
 #ifndef DRIVEMON_BASIC_H
 #define DRIVEMON_BASIC_H

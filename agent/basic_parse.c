@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "basic_internal.h"
+#include "utf8.h"
 
 /* ---- the arena ---- */
 
@@ -135,11 +136,14 @@ void node_add(struct basic_node *parent, struct basic_node *child)
 void node_finish(struct parser *p, struct basic_node *node)
 {
 	const struct token *last = &p->lx.prev;
+	unsigned end_col = last->col + (unsigned)last->len;
 
-	if (!last->start)
+	/* Nothing consumed since the node began: it ends where it starts. */
+	if (!last->start || last->line < node->line ||
+	    (last->line == node->line && end_col < node->col))
 		return;
 	node->end_line = last->line;
-	node->end_col = last->col + (unsigned)last->len;
+	node->end_col = end_col;
 }
 
 char *parser_strndup(struct parser *p, const char *s, size_t len)
@@ -287,7 +291,7 @@ static struct basic_node *parse_block(struct parser *p,
 				      const struct token *opened,
 				      const char *what)
 {
-	struct basic_node *block = node_new(p, BASIC_BLOCK, NULL);
+	struct basic_node *block = node_new(p, BASIC_BLOCK, NULL), *statement;
 
 	*closer = -1;
 	if (!block || !parser_enter(p, opened))
@@ -316,11 +320,12 @@ static struct basic_node *parse_block(struct parser *p,
 				      closers[0]);
 			break;
 		}
-		if (!block->child) {
-			block->line = t->line;
-			block->col = t->col;
+		statement = parse_statement(p);
+		if (statement && !block->child) {
+			block->line = statement->line;
+			block->col = statement->col;
 		}
-		node_add(block, parse_statement(p));
+		node_add(block, statement);
 	}
 
 	p->open_count--;
@@ -1374,6 +1379,35 @@ static void check_names(struct parser *p)
 				      (int)c->text_len, c->text);
 }
 
+/*
+ * Names and strings go into JSON, which must be UTF-8: report the first
+ * byte of each line that is not, and the NUL bytes.
+ */
+static void check_encoding(struct parser *p)
+{
+	const unsigned char *s = (const unsigned char *)p->unit->source;
+	size_t len = p->unit->len, line_start = 0;
+	unsigned line = 1;
+	bool reported = false;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_char_len(s + i, len - i);
+
+		if (n == 0 && !reported) {
+			parser_report(p, BASIC_ERROR, line,
+				      (unsigned)(i - line_start) + 1,
+				      "bytes that are not UTF-8 text");
+			reported = true;
+		}
+		if (s[i] == '\n') {
+			line++;
+			line_start = i + 1;
+			reported = false;
+		}
+		i += n ? n : 1;
+	}
+}
+
 /* In line order; problems found at the end were appended last. */
 static void sort_diagnostics(struct basic_unit *u)
 {
@@ -1418,6 +1452,7 @@ int basic_compile(const char *source, size_t len, struct basic_unit **out)
 		return -ENOMEM;
 	}
 	u->root->line = u->root->col = 1;
+	check_encoding(&p);
 
 	while (peek(&p, 0)->kind != TOKEN_EOF) {
 		if (peek(&p, 0)->kind == TOKEN_NEWLINE) {

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "utf8.h"
+
 static const char utf8_bom[] = "\xef\xbb\xbf";
 
 /* U+FFFD, written in place of each byte that is not UTF-8 text. */
@@ -84,61 +86,6 @@ static int text_printf(struct text *t, const char *fmt, ...)
 	return 0;
 }
 
-/* ---- UTF-8 ---- */
-
-/*
- * Length of the UTF-8 character at s (n bytes available), or 0 when the
- * bytes are not one: a stray continuation byte, a cut or overlong
- * sequence, a surrogate, a code point past U+10FFFF.  NUL counts as not
- * text, since names and values are C strings.
- */
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp, min;
-	size_t len;
-
-	if (s[0] == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static bool is_utf8_text(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len && (n = utf8_char_len(u + i, len - i)))
-		i += n;
-	return i == len;
-}
-
 /*
  * A NUL-terminated copy of len bytes, each byte that is not UTF-8 text
  * replaced by U+FFFD, in which case *replaced becomes true.
@@ -148,7 +95,7 @@ static char *text_copy(const char *s, size_t len, bool *replaced)
 	const unsigned char *u = (const unsigned char *)s;
 	char *copy, *out;
 
-	if (is_utf8_text(s, len)) {
+	if (utf8_is_text(s, len)) {
 		copy = malloc(len + 1);
 		if (copy) {
 			if (len)

@@ -15,7 +15,7 @@
  * tests' data; new inputs go to the first directory):
  *
  *   clang -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *     -Iagent tests/unit/fuzz_botconfig.c agent/botconfig.c \
+ *     -Iagent tests/unit/fuzz_botconfig.c agent/botconfig.c agent/utf8.c \
  *     -lcsv -ljson-c -o /tmp/fuzz_botconfig
  *   mkdir -p /tmp/fuzz-botconfig-corpus
  *   /tmp/fuzz_botconfig -max_total_time=120 /tmp/fuzz-botconfig-corpus \
