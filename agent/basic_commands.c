@@ -1,109 +1,185 @@
 /*
  * basic_commands.c - the bot statements of the dialect, as one table.
  *
- * A row is a phrase of one to four words, the shape of what follows it,
- * and where it may stand: on a line of its own, as the value of an
- * assignment, or both.  The dialect grows by adding rows; the parser has
- * no code for any one of them.  Phrases are matched longest first, so
- * "SET BOT MEMORY" wins over a "SET" assignment and "GET BOT MEMORY" over
- * an HTTP "GET".
+ * A row is a phrase of one to four words.  What follows a phrase is a
+ * list of values separated by commas, in which clause words (TO, AS,
+ * WITH, SUBJECT...) may also mark a value, as bot authors write
+ * "SEND EMAIL TO a SUBJECT s BODY b" or "ADD SUGGESTION k AS text".  A
+ * command stands on a line of its own or yields a value anywhere an
+ * expression may ("IF GET "tier" = "vip" THEN").  The dialect grows by
+ * adding rows; the parser has no code for any one of them.  Phrases are
+ * matched longest first, so "SET BOT MEMORY" wins over a SET assignment
+ * and "GET BOT MEMORY" over an HTTP GET.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "basic_internal.h"
 
-#define BOTH	  true, true
-#define STATEMENT false, true
-#define VALUE	  true, false
-
-static const struct command commands[] = {
+static const char *const commands[] = {
 	/* knowledge, tools, models */
-	{"USE KB", SHAPE_ARGS, STATEMENT},
-	{"USE TOOL", SHAPE_ARGS, STATEMENT},
-	{"USE WEBSITE", SHAPE_ARGS, STATEMENT},
-	{"USE MODEL", SHAPE_ARGS, STATEMENT},
-	{"CLEAR KB", SHAPE_ARGS, STATEMENT},
-	{"CLEAR TOOLS", SHAPE_ARGS, STATEMENT},
-	{"CLEAR SUGGESTIONS", SHAPE_ARGS, STATEMENT},
-	{"CLEAR WEBSITES", SHAPE_ARGS, STATEMENT},
-	{"ADD TOOL", SHAPE_ARGS, STATEMENT},
-	{"ADD KB", SHAPE_ARGS, STATEMENT},
-	{"ADD SUGGESTION", SHAPE_KEY_AS, STATEMENT},
-	{"ADD SWITCHER", SHAPE_KEY_AS, STATEMENT},
-	{"ADD MEMBER", SHAPE_ARGS, STATEMENT},
+	"USE KB",
+	"USE TOOL",
+	"USE WEBSITE",
+	"USE MODEL",
+	"USE MCP",
+	"CLEAR KB",
+	"CLEAR TOOLS",
+	"CLEAR SUGGESTIONS",
+	"CLEAR WEBSITES",
+	"CLEAR HEADERS",
+	"CLEAR ERROR",
+	"ADD TOOL",
+	"ADD KB",
+	"ADD SUGGESTION",
+	"ADD SUGGESTION TOOL",
+	"ADD SWITCHER",
+	"ADD MEMBER",
+	"ADD NOTE",
+	"REMOVE TOOL",
+	"LIST TOOLS",
+	"MCP LIST TOOLS",
+	"MCP INVOKE",
 	/* the conversation and the bot's state */
-	{"SET CONTEXT", SHAPE_KEY_AS, STATEMENT},
-	{"SET SCHEDULE", SHAPE_ARGS, STATEMENT},
-	{"SET BOT MEMORY", SHAPE_ARGS, STATEMENT},
-	{"SET USER MEMORY", SHAPE_ARGS, STATEMENT},
-	{"SET USER", SHAPE_ARGS, STATEMENT},
-	{"SET HEADER", SHAPE_ARGS, STATEMENT},
-	{"SET PAGE MODE", SHAPE_ARGS, STATEMENT},
-	{"GET BOT MEMORY", SHAPE_ARGS, VALUE},
-	{"GET USER MEMORY", SHAPE_ARGS, VALUE},
-	{"REMEMBER", SHAPE_ARGS, STATEMENT},
-	{"TRANSFER TO HUMAN", SHAPE_ARGS, STATEMENT},
-	/* messages and files */
-	{"SEND EMAIL", SHAPE_ARGS, STATEMENT},
-	{"SEND MAIL", SHAPE_ARGS, STATEMENT},
-	{"SEND FILE", SHAPE_ARGS, STATEMENT},
-	{"SEND SMS", SHAPE_ARGS, STATEMENT},
-	{"SEND TEMPLATE", SHAPE_ARGS, STATEMENT},
-	{"DOWNLOAD", SHAPE_ARGS, BOTH},
-	{"UPLOAD", SHAPE_ARGS, BOTH},
-	{"READ", SHAPE_ARGS, VALUE},
-	{"WRITE", SHAPE_ARGS, STATEMENT},
-	{"COPY", SHAPE_ARGS, STATEMENT},
-	{"MOVE", SHAPE_ARGS, STATEMENT},
-	{"CONVERT", SHAPE_ARGS, VALUE},
+	"SET CONTEXT",
+	"SET SCHEDULE",
+	"SET BOT MEMORY",
+	"SET USER MEMORY",
+	"SET USER",
+	"SET HEADER",
+	"SET PAGE MODE",
+	"SET ANSWER MODE",
+	"SET MAX LINES",
+	"SET PRIORITY",
+	"SET KB",
+	"GET BOT MEMORY",
+	"GET USER MEMORY",
+	"GET LAST",
+	"REMEMBER",
+	"RECALL",
+	"TRANSFER TO HUMAN",
+	/* messages */
+	"TALK TO",
+	"SEND EMAIL",
+	"SEND MAIL",
+	"SEND FILE",
+	"SEND SMS",
+	"SEND TEMPLATE",
+	"SEND WHATSAPP",
+	"SMS",
+	"NOTIFY AGENT",
+	"TAG CONVERSATION",
+	"ANALYZE SENTIMENT",
+	"GET TIPS",
+	"GET ATTENDANTS",
+	/* files */
+	"DOWNLOAD",
+	"UPLOAD",
+	"READ",
+	"WRITE",
+	"COPY",
+	"MOVE",
+	"CONVERT",
+	"COMPRESS",
+	"EXTRACT",
+	"DELETE FILE",
+	"CREATE FILE",
+	"GENERATE PDF",
+	"MERGE PDF",
 	/* data */
-	{"SAVE FROM UNSTRUCTURED", SHAPE_ARGS, BOTH},
-	{"SAVE", SHAPE_ARGS, BOTH},
-	{"INSERT", SHAPE_ARGS, BOTH},
-	{"UPDATE", SHAPE_ARGS, BOTH},
-	{"DELETE", SHAPE_ARGS, BOTH},
-	{"MERGE", SHAPE_ARGS, BOTH},
-	{"FIND", SHAPE_ARGS, VALUE},
-	{"FILTER", SHAPE_ARGS, VALUE},
-	{"AGGREGATE", SHAPE_ARGS, VALUE},
-	{"CHART", SHAPE_ARGS, VALUE},
+	"SAVE FROM UNSTRUCTURED",
+	"SAVE",
+	"INSERT",
+	"UPDATE",
+	"DELETE",
+	"MERGE",
+	"FIND",
+	"FILTER",
+	"AGGREGATE",
+	"CHART",
+	"GROUP BY",
+	"APPEND",
+	"LOG",
+	"TRIGGER",
 	/* the web */
-	{"WEBHOOK", SHAPE_ARGS, STATEMENT},
-	{"GET", SHAPE_ARGS, VALUE},
-	{"POST", SHAPE_ARGS, BOTH},
-	{"PUT", SHAPE_ARGS, BOTH},
-	{"PATCH", SHAPE_ARGS, BOTH},
-	{"DELETE HTTP", SHAPE_ARGS, BOTH},
-	{"GRAPHQL", SHAPE_ARGS, VALUE},
-	{"SOAP", SHAPE_ARGS, VALUE},
-	{"SCRAPE", SHAPE_ARGS, VALUE},
-	/* models */
-	{"LLM", SHAPE_ARGS, VALUE},
-	{"SUMMARIZE", SHAPE_ARGS, VALUE},
-	{"TRANSLATE", SHAPE_ARGS, VALUE},
-	{"CREATE SITE", SHAPE_ARGS, BOTH},
-	{"CREATE DRAFT", SHAPE_ARGS, BOTH},
+	"WEBHOOK",
+	"GET",
+	"POST",
+	"PUT",
+	"PATCH",
+	"DELETE HTTP",
+	"GRAPHQL",
+	"SOAP",
+	"SCRAPE",
+	"POST TO INSTAGRAM",
+	"GET INSTAGRAM METRICS",
+	"GET INSTAGRAM POSTS",
+	/* models and media */
+	"LLM",
+	"SUMMARIZE",
+	"TRANSLATE",
+	"REWRITE",
+	"CREATE SITE",
+	"CREATE DRAFT",
+	"CREATE TASK",
+	"GET IMAGE",
+	"DESCRIBE IMAGE",
+	"DESCRIBE VIDEO",
+	"SPEECH TO TEXT",
+	"PLAY",
+	"REFRESH",
+	"BOOK",
+	/* checks and errors */
+	"DEBUG",
+	"THROW",
+	"ASSERT",
+	"IS NUMERIC",
+	"IS VALID",
 	/* underscore-named builtins */
-	{"CREATE_TASK", SHAPE_ARGS, BOTH},
-	{"CREATE_USER", SHAPE_ARGS, BOTH},
-	{"ADD_MEMBER", SHAPE_ARGS, BOTH},
-	{"BOOK_MEETING", SHAPE_ARGS, BOTH},
-	{"SEND_MAIL", SHAPE_ARGS, STATEMENT},
-	{"USE_KB", SHAPE_ARGS, STATEMENT},
-	{"USE_TOOL", SHAPE_ARGS, STATEMENT},
-	{"SET_CONTEXT", SHAPE_KEY_AS, STATEMENT},
-	{"ADD_SUGGESTION", SHAPE_KEY_AS, STATEMENT},
-	{"CLEAR_SUGGESTIONS", SHAPE_ARGS, STATEMENT},
-	{"GENERATE_PDF", SHAPE_ARGS, BOTH},
-	{"QR_CODE", SHAPE_ARGS, VALUE},
-	{"HTTP_GET", SHAPE_ARGS, VALUE},
-	{"HTTP_POST", SHAPE_ARGS, BOTH},
+	"CREATE_TASK",
+	"CREATE_USER",
+	"ADD_MEMBER",
+	"BOOK_MEETING",
+	"SEND_MAIL",
+	"USE_KB",
+	"USE_TOOL",
+	"USE_WEBSITE",
+	"SET_CONTEXT",
+	"ADD_SUGGESTION",
+	"ADD_SUGGESTION_TOOL",
+	"CLEAR_SUGGESTIONS",
+	"GENERATE_PDF",
+	"QR_CODE",
+	"HTTP_GET",
+	"HTTP_POST",
+	"ADD_TOOL",
+	"REMOVE_TOOL",
+	"LIST_TOOLS",
+	"CLEAR_TOOLS",
+	"ADD_KB",
+	"SET_KB",
+	"SET_BOT_MEMORY",
+	"GET_BOT_MEMORY",
+	"SAVE_FROM_UNSTRUCTURED",
+	"CLEAR_KB",
+	"SET_SCHEDULE",
+	"SET_HEADER",
+	"CLEAR_HEADERS",
+	"DELETE_HTTP",
+	"DELETE_FILE",
+	"MERGE_PDF",
+	"GROUP_BY",
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
-/* Does the phrase's word count equal the tokens from the current one? */
+/* Words that may mark a value inside a command's arguments. */
+static const char *const clause_words[] = {
+	"AS",	   "TO",       "FROM",	 "SUBJECT", "BODY", "USING", "WITH",
+	"REFRESH", "TEMPLATE", "PROMPT", "WHERE",   "INTO", "LIMIT", NULL,
+};
+
+/* How many tokens from the current one spell phrase, or 0. */
 static unsigned spelled_words(struct lexer *lx, const char *phrase)
 {
 	unsigned words = 0;
@@ -122,18 +198,18 @@ static unsigned spelled_words(struct lexer *lx, const char *phrase)
 	return words;
 }
 
-const struct command *command_match(struct lexer *lx, unsigned *words)
+const char *command_match(struct lexer *lx, unsigned *words)
 {
-	const struct command *best = NULL;
+	const char *best = NULL;
 	unsigned best_words = 0;
 
 	if (lexer_peek(lx, 0)->kind != TOKEN_IDENT)
 		return NULL;
 	for (size_t i = 0; i < COMMAND_COUNT; i++) {
-		unsigned n = spelled_words(lx, commands[i].phrase);
+		unsigned n = spelled_words(lx, commands[i]);
 
 		if (n > best_words) {
-			best = &commands[i];
+			best = commands[i];
 			best_words = n;
 		}
 	}
@@ -141,28 +217,104 @@ const struct command *command_match(struct lexer *lx, unsigned *words)
 	return best;
 }
 
-bool parse_command_arguments(struct parser *p, const struct command *c,
-			     struct basic_node *node)
+static bool is_clause_word(const struct token *t)
 {
-	struct basic_node *key;
+	for (const char *const *w = clause_words; *w; w++)
+		if (token_is(t, *w))
+			return true;
+	return false;
+}
 
-	if (c->shape == SHAPE_ARGS || at_statement_end(p))
-		return parse_argument_list(p, node);
+/*
+ * A clause word marks a value when a value or another clause word
+ * follows it: "SEND MAIL to, subject, body" names variables, "SEND MAIL
+ * TO a" a clause.
+ */
+static bool at_clause(struct parser *p)
+{
+	const struct token *next = lexer_peek(&p->lx, 1);
 
-	/* SHAPE_KEY_AS: key AS value, or key, value. */
-	key = parse_expression(p);
-	if (!key)
-		return false;
-	node_add(node, key);
-	if (token_is(lexer_peek(&p->lx, 0), "AS") ||
-	    token_is_op(lexer_peek(&p->lx, 0), ",")) {
-		struct basic_node *value;
+	return is_clause_word(lexer_peek(&p->lx, 0)) &&
+	       (is_clause_word(next) ||
+		(begins_expression(next) && !token_is_op(next, "-") &&
+		 !token_is_op(next, "+")));
+}
 
-		lexer_next(&p->lx);
-		value = parse_expression(p);
+static struct basic_node *clause(struct parser *p, bool in_expression)
+{
+	struct token word = lexer_next(&p->lx);
+	struct basic_node *c = node_new(p, BASIC_CLAUSE, &word);
+	const struct token *t = lexer_peek(&p->lx, 0);
+
+	if (!c)
+		return NULL;
+	if (!is_clause_word(t) && begins_expression(t)) {
+		struct basic_node *value =
+			in_expression ? parse_operand(p) : parse_expression(p);
+
 		if (!value)
+			return NULL;
+		node_add(c, value);
+	}
+	node_finish(p, c);
+	return c;
+}
+
+/* USE_WEBSITE("url", "30d"): the arguments in parentheses. */
+static bool parenthesized_arguments(struct parser *p, struct basic_node *node)
+{
+	lexer_next(&p->lx);
+	while (!token_is_op(lexer_peek(&p->lx, 0), ")")) {
+		struct basic_node *arg = parse_expression(p);
+
+		if (!arg)
 			return false;
-		node_add(node, value);
+		node_add(node, arg);
+		if (!token_is_op(lexer_peek(&p->lx, 0), ","))
+			break;
+		lexer_next(&p->lx);
+	}
+	if (!token_is_op(lexer_peek(&p->lx, 0), ")")) {
+		const struct token *t = lexer_peek(&p->lx, 0);
+
+		parser_report(p, BASIC_ERROR, t->line, t->col,
+			      "expected ',' or ')' in the arguments");
+		return false;
+	}
+	lexer_next(&p->lx);
+	return true;
+}
+
+bool parse_command_arguments(struct parser *p, struct basic_node *node,
+			     bool in_expression)
+{
+	bool expect_value = true;
+
+	/* Right after the name, "(" opens the list: f(a, b), not f (a), b. */
+	if (token_is_op(lexer_peek(&p->lx, 0), "(") &&
+	    lexer_peek(&p->lx, 0)->start == p->lx.prev.start + p->lx.prev.len)
+		return parenthesized_arguments(p, node);
+
+	while (!at_statement_end(p)) {
+		struct basic_node *item;
+
+		if (at_clause(p)) {
+			item = clause(p, in_expression);
+		} else if (expect_value) {
+			item = in_expression ? parse_operand(p)
+					     : parse_expression(p);
+		} else {
+			break;
+		}
+		if (!item)
+			return false;
+		node_add(node, item);
+
+		expect_value = token_is_op(lexer_peek(&p->lx, 0), ",");
+		if (expect_value)
+			lexer_next(&p->lx);
+		else if (!at_clause(p))
+			break;
 	}
 	return true;
 }

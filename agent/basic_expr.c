@@ -18,23 +18,27 @@ struct binary_op {
 };
 
 static const struct binary_op binary_ops[] = {
-	{"OR", 1, true},   {"||", 1, false}, {"AND", 2, true}, {"&&", 2, false},
-	{"=", 4, false},   {"==", 4, false}, {"<>", 4, false}, {"!=", 4, false},
-	{"<", 4, false},   {">", 4, false},  {"<=", 4, false}, {">=", 4, false},
-	{"LIKE", 4, true}, {"&", 5, false},  {"+", 6, false},  {"-", 6, false},
-	{"*", 7, false},   {"/", 7, false},  {"\\", 7, false}, {"MOD", 7, true},
-	{"%", 7, false},
+	{"OR", 1, true},  {"XOR", 1, true},  {"||", 1, false},
+	{"AND", 2, true}, {"&&", 2, false},  {"=", 4, false},
+	{"==", 4, false}, {"<>", 4, false},  {"!=", 4, false},
+	{"<", 4, false},  {">", 4, false},   {"<=", 4, false},
+	{">=", 4, false}, {"LIKE", 4, true}, {"CONTAINS", 4, true},
+	{"IS", 4, true},  {"&", 5, false},   {"+", 6, false},
+	{"-", 6, false},  {"*", 7, false},   {"/", 7, false},
+	{"\\", 7, false}, {"MOD", 7, true},  {"%", 7, false},
 };
 
 #define LEVEL_NOT     3
+#define LEVEL_CONCAT  5
 #define LEVEL_LOWEST  1
 #define LEVEL_HIGHEST 7
 
 /* Words that end an expression and never begin one. */
 static const char *const stop_words[] = {
-	"THEN", "ELSE", "ELSEIF", "TO",		 "STEP",     "AND",  "OR",
-	"MOD",	"IN",	"AS",	  "LIKE",	 "END",	     "NEXT", "LOOP",
-	"WEND", "CASE", "EACH",	  "DESCRIPTION", "OPTIONAL", "ENUM", NULL,
+	"THEN",	    "ELSE", "ELSEIF",	"TO",	"STEP", "AND",
+	"OR",	    "MOD",  "IN",	"AS",	"LIKE", "END",
+	"NEXT",	    "LOOP", "WEND",	"CASE", "EACH", "DESCRIPTION",
+	"OPTIONAL", "ENUM", "CONTAINS", "IS",	NULL,
 };
 
 static bool is_stop_word(const struct token *t)
@@ -77,7 +81,7 @@ static const char *describe(const struct token *t, char *buf, size_t len)
 		return "the end of the line";
 	if (t->kind == TOKEN_EOF)
 		return "the end of the file";
-	if (t->kind == TOKEN_BAD && t->start[0] == '"')
+	if (t->kind == TOKEN_BAD && t->open_len > 0)
 		return "a string that is never closed";
 	snprintf(buf, len, "'%.*s'", (int)(t->len > 40 ? 40 : t->len),
 		 t->start);
@@ -106,7 +110,28 @@ static bool expect_op(struct parser *p, const char *op, const char *wanted)
 
 /* ---- strings ---- */
 
-/* The literal's text without its quotes, "" read as one quote. */
+/* The byte a backslash escape stands for, or 0 when it is no escape. */
+static char escaped(char c)
+{
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 't':
+		return '\t';
+	case 'r':
+		return '\r';
+	case '\\':
+	case '"':
+		return c;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The literal's text without its quotes: "" is one quote, and \n \t \r
+ * \\ \" are escapes; any other backslash stays as written.
+ */
 static char *decode_string(struct parser *p, const char *s, size_t len,
 			   size_t *out_len)
 {
@@ -116,6 +141,10 @@ static char *decode_string(struct parser *p, const char *s, size_t len,
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len && escaped(s[i + 1])) {
+			out[n++] = escaped(s[++i]);
+			continue;
+		}
 		out[n++] = s[i];
 		if (s[i] == '"' && i + 1 < len && s[i + 1] == '"')
 			i++;
@@ -246,8 +275,8 @@ static struct basic_node *string_literal(struct parser *p)
 {
 	struct token t = lexer_next(&p->lx);
 	struct template_text tt = {
-		.start = t.start + 1,
-		.end = t.start + t.len - 1,
+		.start = t.start + t.open_len,
+		.end = t.start + t.len - t.close_len,
 		.quoted = true,
 		.line = t.line,
 		.line_start = t.start - (t.col - 1),
@@ -316,8 +345,10 @@ static struct basic_node *object_property(struct parser *p)
 	if (!prop)
 		return NULL;
 	if (name.kind == TOKEN_STRING)
-		prop->text = decode_string(p, name.start + 1, name.len - 2,
-					   &prop->text_len);
+		prop->text =
+			decode_string(p, name.start + name.open_len,
+				      name.len - name.open_len - name.close_len,
+				      &prop->text_len);
 	if (!expect_op(p, ":", "':' after the property name"))
 		return NULL;
 	value = parse_expression(p);
@@ -376,13 +407,29 @@ static struct basic_node *new_literal(struct parser *p)
 	return n;
 }
 
+static bool command_follows(struct lexer *lx, unsigned words);
+static bool is_keyword_call(struct lexer *lx);
+static struct basic_node *keyword_call(struct parser *p, bool in_expression);
+static struct basic_node *command_node(struct parser *p, const char *phrase,
+				       unsigned words, bool in_expression);
+
 static struct basic_node *word_primary(struct parser *p)
 {
 	const struct token *t = lexer_peek(&p->lx, 0);
+	const char *phrase;
 	struct basic_node *n;
 	struct token word;
+	unsigned words;
 
-	if (is_stop_word(t))
+	/* A word followed by a value is a call: TALK FORMAT n AS "0.00". */
+	phrase = command_match(&p->lx, &words);
+	if (phrase && (words > 1 || command_follows(&p->lx, words)))
+		return command_node(p, phrase, words, true);
+	if (is_keyword_call(&p->lx))
+		return keyword_call(p, true);
+	if (is_stop_word(t) && !token_is_op(lexer_peek(&p->lx, 1), ".") &&
+	    !token_is_op(lexer_peek(&p->lx, 1), "[") &&
+	    !token_is_op(lexer_peek(&p->lx, 1), "("))
 		return unexpected(p, "a value");
 	if (token_is(t, "NEW") && (token_is(lexer_peek(&p->lx, 1), "ARRAY") ||
 				   token_is(lexer_peek(&p->lx, 1), "OBJECT")))
@@ -597,15 +644,22 @@ static struct basic_node *binary(struct parser *p, unsigned level)
 	while (lhs && (op = binary_at(lexer_peek(&p->lx, 0), level))) {
 		struct basic_node *n, *rhs;
 
+		const char *text = op->text;
+
 		lexer_next(&p->lx);
+		if (strcmp(text, "IS") == 0 &&
+		    token_is(lexer_peek(&p->lx, 0), "NOT")) {
+			lexer_next(&p->lx);
+			text = "IS NOT";
+		}
 		rhs = operand_at(p, level + 1);
 		if (!rhs)
 			return NULL;
 		n = wrap(p, BASIC_BINARY, lhs);
 		if (!n)
 			return NULL;
-		n->text = op->text;
-		n->text_len = strlen(op->text);
+		n->text = text;
+		n->text_len = strlen(text);
 		node_add(n, rhs);
 		node_finish(p, n);
 		lhs = n;
@@ -637,6 +691,11 @@ struct basic_node *parse_expression(struct parser *p)
 	return binary(p, LEVEL_LOWEST);
 }
 
+struct basic_node *parse_operand(struct parser *p)
+{
+	return binary(p, LEVEL_CONCAT);
+}
+
 struct basic_node *parse_target(struct parser *p)
 {
 	return postfix(p);
@@ -660,6 +719,19 @@ bool parse_argument_list(struct parser *p, struct basic_node *parent)
 	}
 }
 
+/*
+ * Is the one-word command at the current token really one?  Only when a
+ * value follows: "update + 1" and "log.info()" use a variable.
+ */
+static bool command_follows(struct lexer *lx, unsigned words)
+{
+	const struct token *next = lexer_peek(lx, words);
+
+	return next->kind == TOKEN_NUMBER || next->kind == TOKEN_STRING ||
+	       token_is_op(next, "(") || token_is_op(next, "{") ||
+	       (next->kind == TOKEN_IDENT && !is_stop_word(next));
+}
+
 /* FORMAT d, "yyyy": a word followed by a value, not by an operator. */
 static bool is_keyword_call(struct lexer *lx)
 {
@@ -674,37 +746,62 @@ static bool is_keyword_call(struct lexer *lx)
 	       (next->kind == TOKEN_IDENT && !is_stop_word(next));
 }
 
+/* Is the token after the phrase's words a "(" right after the last word? */
+static bool called_with_parentheses(struct lexer *lx, unsigned words)
+{
+	const struct token *last = lexer_peek(lx, words - 1);
+	const struct token *next = lexer_peek(lx, words);
+
+	return token_is_op(next, "(") && next->start == last->start + last->len;
+}
+
+/* FORMAT d, "yyyy", with the arguments as a command's. */
+static struct basic_node *keyword_call(struct parser *p, bool in_expression)
+{
+	struct token name = lexer_next(&p->lx);
+	struct basic_node *n = node_new(p, BASIC_KEYWORD_CALL, &name);
+
+	if (!n || !parse_command_arguments(p, n, in_expression))
+		return NULL;
+	node_finish(p, n);
+	return n;
+}
+
+/* The command whose phrase of words words is at the current token. */
+static struct basic_node *command_node(struct parser *p, const char *phrase,
+				       unsigned words, bool in_expression)
+{
+	struct basic_node *n =
+		node_new(p, BASIC_COMMAND, lexer_peek(&p->lx, 0));
+
+	if (!n)
+		return NULL;
+	n->text = phrase;
+	n->text_len = strlen(phrase);
+	while (words--)
+		lexer_next(&p->lx);
+	if (!parse_command_arguments(p, n, in_expression))
+		return NULL;
+	node_finish(p, n);
+	return n;
+}
+
 struct basic_node *parse_value(struct parser *p)
 {
-	const struct command *c;
-	struct basic_node *n;
+	const char *phrase;
 	unsigned words;
 
-	c = command_match(&p->lx, &words);
-	if (c && c->yields) {
-		struct token at = *lexer_peek(&p->lx, 0);
+	/*
+	 * A command heading the value takes whole expressions as arguments
+	 * (x = FIND "t", "a=" & b); one called with parentheses is an
+	 * operand like any other (x = GET BOT MEMORY("k") + 1).
+	 */
+	phrase = command_match(&p->lx, &words);
+	if (phrase && !called_with_parentheses(&p->lx, words) &&
+	    (words > 1 || command_follows(&p->lx, words)))
+		return command_node(p, phrase, words, false);
 
-		n = node_new(p, BASIC_COMMAND, &at);
-		if (!n)
-			return NULL;
-		n->text = c->phrase;
-		n->text_len = strlen(c->phrase);
-		while (words--)
-			lexer_next(&p->lx);
-		if (!parse_command_arguments(p, c, n))
-			return NULL;
-		node_finish(p, n);
-		return n;
-	}
-
-	if (is_keyword_call(&p->lx)) {
-		struct token name = lexer_next(&p->lx);
-
-		n = node_new(p, BASIC_KEYWORD_CALL, &name);
-		if (!n || !parse_argument_list(p, n))
-			return NULL;
-		node_finish(p, n);
-		return n;
-	}
+	if (is_keyword_call(&p->lx))
+		return keyword_call(p, false);
 	return parse_expression(p);
 }

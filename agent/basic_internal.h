@@ -38,6 +38,8 @@ struct token {
 	const char *start;
 	size_t len;
 	unsigned line, col;
+	/* a string's opening and closing quote: 1 byte, or 3 for “ and ” */
+	unsigned char open_len, close_len;
 };
 
 /* Tokens looked at ahead of the current one, at most. */
@@ -69,13 +71,13 @@ struct token lexer_next(struct lexer *lx);
  */
 void lexer_skip_line(struct lexer *lx);
 /*
- * Read whole lines verbatim until one whose first word is END (any case),
- * which is left as the next token.  *text, *len: the lines read, from the
+ * Read whole lines verbatim until one that starts "END word" (any case),
+ * which is left as the next tokens.  *text, *len: the lines read, from the
  * start of the first one to the end of the last.  Returns false at the
  * end of the source.  No token may be looked at ahead when called.
  */
-bool lexer_raw_until_end(struct lexer *lx, const char **text, size_t *len,
-			 unsigned *line);
+bool lexer_raw_until_end(struct lexer *lx, const char *word, const char **text,
+			 size_t *len, unsigned *line);
 
 /* Case-insensitive: is t the word w (w upper case)? */
 bool token_is(const struct token *t, const char *w);
@@ -93,6 +95,7 @@ struct parser {
 	int depth;
 	bool single_line_if; /* ELSE also ends a statement */
 	bool executable_seen;
+	bool eof_closes_block; /* the next block may end with the file */
 	/* checked once the whole file is read */
 	struct basic_node *labels, *gotos, *calls, *procs;
 
@@ -132,6 +135,8 @@ struct basic_node *parse_expression(struct parser *p);
  * yields a value (GET BOT MEMORY "k").
  */
 struct basic_node *parse_value(struct parser *p);
+/* An operand of a comparison: arithmetic and "&", no comparison. */
+struct basic_node *parse_operand(struct parser *p);
 /* What may stand left of "=": a name and its postfix chain (a.b[i]). */
 struct basic_node *parse_target(struct parser *p);
 /*
@@ -149,26 +154,20 @@ bool begins_expression(const struct token *t);
 
 /* ---- the table of bot statements (basic_commands.c) ---- */
 
-enum command_shape {
-	SHAPE_ARGS,   /* expr {, expr}, possibly none */
-	SHAPE_KEY_AS, /* expr AS expr, or expr, expr */
-};
-
-struct command {
-	const char *phrase; /* words upper case, one blank apart */
-	enum command_shape shape;
-	bool yields;	/* usable as a value: x = GET "url" */
-	bool statement; /* usable on its own line */
-};
-
 /*
  * The longest phrase of the table that the tokens from the current one
- * spell; *words receives its word count.  NULL when none.
+ * spell ("SET BOT MEMORY"); *words receives its word count.  NULL when
+ * none.
  */
-const struct command *command_match(struct lexer *lx, unsigned *words);
+const char *command_match(struct lexer *lx, unsigned *words);
 
-/* Parse the arguments of a matched command into node (after its words). */
-bool parse_command_arguments(struct parser *p, const struct command *c,
-			     struct basic_node *node);
+/*
+ * Parse the arguments after a command's words, or a keyword call's name,
+ * into node: values separated by commas or marked by clause words.  In
+ * an expression (in_expression) each value is an operand that stops at
+ * comparisons and logic, so that GET "k" = "v" compares the result.
+ */
+bool parse_command_arguments(struct parser *p, struct basic_node *node,
+			     bool in_expression);
 
 #endif

@@ -66,16 +66,39 @@ static void skip_blanks_and_comments(struct lexer *lx)
 	}
 }
 
+/* Typographic quotes, which word processors put in pasted scripts. */
+static const char left_quote[] = "\xe2\x80\x9c", right_quote[] = "\xe2\x80\x9d";
+
+static bool at_bytes(const struct lexer *lx, const char *bytes, size_t n)
+{
+	return (size_t)(lx->end - lx->pos) >= n &&
+	       memcmp(lx->pos, bytes, n) == 0;
+}
+
+/*
+ * A string: "..." or “...”, either quote closing either (and “ closing
+ * “, a slip that pasted scripts make).  "" inside is
+ * one quote, and a backslash keeps the next byte from closing it.
+ */
 static void read_string(struct lexer *lx, struct token *t)
 {
-	lx->pos++;
+	t->open_len = *lx->pos == '"' ? 1 : 3;
+	lx->pos += t->open_len;
 	while (lx->pos < lx->end && *lx->pos != '\n') {
-		if (*lx->pos == '"') {
-			if (lx->pos + 1 < lx->end && lx->pos[1] == '"') {
-				lx->pos += 2;
-				continue;
-			}
-			lx->pos++;
+		if (*lx->pos == '\\' && lx->pos + 1 < lx->end &&
+		    lx->pos[1] != '\n') {
+			lx->pos += 2;
+			continue;
+		}
+		if (*lx->pos == '"' && lx->pos + 1 < lx->end &&
+		    lx->pos[1] == '"') {
+			lx->pos += 2;
+			continue;
+		}
+		if (*lx->pos == '"' || at_bytes(lx, right_quote, 3) ||
+		    (t->open_len == 3 && at_bytes(lx, left_quote, 3))) {
+			t->close_len = *lx->pos == '"' ? 1 : 3;
+			lx->pos += t->close_len;
 			t->kind = TOKEN_STRING;
 			return;
 		}
@@ -149,7 +172,7 @@ static struct token scan(struct lexer *lx)
 		lx->pos++;
 		lx->line++;
 		lx->line_start = lx->pos;
-	} else if (c == '"') {
+	} else if (c == '"' || at_bytes(lx, left_quote, 3)) {
 		read_string(lx, &t);
 	} else if (isdigit(c) || (c == '.' && lx->pos + 1 < lx->end &&
 				  isdigit((unsigned char)lx->pos[1]))) {
@@ -215,16 +238,30 @@ void lexer_skip_line(struct lexer *lx)
 	}
 }
 
-static bool line_starts_with_end(const char *line, const char *end)
+static const char *skip_blanks(const char *s, const char *end)
 {
-	while (line < end && (*line == ' ' || *line == '\t'))
-		line++;
-	return end - line >= 3 && strncasecmp(line, "END", 3) == 0 &&
-	       (end - line == 3 || !is_word_byte((unsigned char)line[3]));
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	return s;
 }
 
-bool lexer_raw_until_end(struct lexer *lx, const char **text, size_t *len,
-			 unsigned *line)
+/* Does the line [line, end) start with END and then word, as words? */
+static bool line_ends_block(const char *line, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	line = skip_blanks(line, end);
+	if (end - line < 4 || strncasecmp(line, "END", 3) != 0 ||
+	    (line[3] != ' ' && line[3] != '\t'))
+		return false;
+	line = skip_blanks(line + 3, end);
+	return (size_t)(end - line) >= n && strncasecmp(line, word, n) == 0 &&
+	       ((size_t)(end - line) == n ||
+		!is_word_byte((unsigned char)line[n]));
+}
+
+bool lexer_raw_until_end(struct lexer *lx, const char *word, const char **text,
+			 size_t *len, unsigned *line)
 {
 	const char *first = lx->pos, *last_end = lx->pos;
 
@@ -235,7 +272,7 @@ bool lexer_raw_until_end(struct lexer *lx, const char **text, size_t *len,
 
 		if (!eol)
 			eol = lx->end;
-		if (line_starts_with_end(lx->pos, eol)) {
+		if (line_ends_block(lx->pos, eol, word)) {
 			*text = first;
 			*len = (size_t)(last_end - first);
 			return true;

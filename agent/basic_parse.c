@@ -265,6 +265,19 @@ static unsigned spells(struct parser *p, const char *phrase)
 	return words;
 }
 
+/*
+ * Does the line start with the closing phrase?  Not when a variable of
+ * that name is used: "case.priority = 1" under a FOR EACH case.
+ */
+static bool closes(struct parser *p, const char *phrase)
+{
+	unsigned words = spells(p, phrase);
+	const struct token *after = peek(p, words);
+
+	return words > 0 && !token_is_op(after, ".") &&
+	       !token_is_op(after, "=") && !token_is_op(after, "[");
+}
+
 /* Does the line start with a phrase that closes an enclosing block? */
 static bool closes_outer_block(struct parser *p)
 {
@@ -273,7 +286,7 @@ static bool closes_outer_block(struct parser *p)
 
 	for (unsigned i = 0; i + 1 < tracked; i++)
 		for (const char *const *c = p->open_blocks[i]; *c; c++)
-			if (spells(p, *c))
+			if (closes(p, *c))
 				return true;
 	return false;
 }
@@ -292,7 +305,9 @@ static struct basic_node *parse_block(struct parser *p,
 				      const char *what)
 {
 	struct basic_node *block = node_new(p, BASIC_BLOCK, NULL), *statement;
+	bool eof_closes = p->eof_closes_block;
 
+	p->eof_closes_block = false;
 	*closer = -1;
 	if (!block || !parser_enter(p, opened))
 		return NULL;
@@ -310,9 +325,11 @@ static struct basic_node *parse_block(struct parser *p,
 			continue;
 		}
 		for (int i = 0; closers[i] && *closer < 0; i++)
-			if (spells(p, closers[i]))
+			if (closes(p, closers[i]))
 				*closer = i;
 		if (*closer >= 0)
+			break;
+		if (t->kind == TOKEN_EOF && eof_closes)
 			break;
 		if (t->kind == TOKEN_EOF || closes_outer_block(p)) {
 			parser_report(p, BASIC_ERROR, opened->line, opened->col,
@@ -403,7 +420,10 @@ static struct basic_node *hear_statement(struct parser *p,
 	next(p);
 
 	if (peek(p, 0)->kind == TOKEN_IDENT) {
+		/* HEAR phone AS TEXT "Your phone?": the prompt may follow. */
 		node_add(n, name_node(p, BASIC_HEAR_TYPE, "a type"));
+		if (!at_statement_end(p))
+			node_add(n, parse_expression(p));
 		return n;
 	}
 	opts = node_new(p, BASIC_ARRAY, peek(p, 0));
@@ -427,6 +447,39 @@ static struct basic_node *description_statement(struct parser *p,
 }
 
 /* The clauses of a PARAM after its type, in any order. */
+static bool is_literal(const struct basic_node *n)
+{
+	return n->kind == BASIC_STRING || n->kind == BASIC_NUMBER ||
+	       n->kind == BASIC_BOOLEAN ||
+	       (n->kind == BASIC_UNARY && n->child &&
+		n->child->kind == BASIC_NUMBER);
+}
+
+/*
+ * What a schema is made of must be known without running the script:
+ * LIKE and DESCRIPTION take a literal, ENUM a list of them.
+ */
+static bool schema_value(struct parser *p, const struct basic_node *clause,
+			 const struct basic_node *value)
+{
+	bool ok = is_literal(value);
+
+	if (clause->kind == BASIC_PARAM_ENUM) {
+		ok = value->kind == BASIC_ARRAY && value->child;
+		for (const struct basic_node *v = value->child; ok && v;
+		     v = v->next)
+			ok = is_literal(v);
+	}
+	if (!ok)
+		parser_report(p, BASIC_ERROR, value->line, value->col,
+			      clause->kind == BASIC_PARAM_ENUM
+				      ? "ENUM takes a list of literal values, "
+					"such as [\"S\", \"M\"]"
+				      : "%.*s takes a literal value",
+			      (int)clause->text_len, clause->text);
+	return ok;
+}
+
 static bool param_clauses(struct parser *p, struct basic_node *param)
 {
 	while (!at_statement_end(p)) {
@@ -451,6 +504,8 @@ static bool param_clauses(struct parser *p, struct basic_node *param)
 		next(p);
 		value = parse_expression(p);
 		if (!clause || !value)
+			return false;
+		if (!schema_value(p, clause, value))
 			return false;
 		node_add(clause, value);
 		node_finish(p, clause);
@@ -631,10 +686,34 @@ static void close_for(struct parser *p, int closer)
 	end_of_line(p, for_closers[closer]);
 }
 
+/* FOR i = a TO b [STEP c] */
+static bool for_range(struct parser *p, struct basic_node *n)
+{
+	struct basic_node *from, *to;
+
+	if (!token_is_op(peek(p, 0), "=")) {
+		expected(p, "'=' or IN after the loop variable");
+		return false;
+	}
+	next(p);
+	from = parse_expression(p);
+	if (!from || !expect_word(p, "TO", "TO after the start value"))
+		return false;
+	to = parse_expression(p);
+	node_add(n, from);
+	node_add(n, to);
+	if (token_is(peek(p, 0), "STEP")) {
+		next(p);
+		node_add(n, parse_expression(p));
+	}
+	return to != NULL;
+}
+
+/* FOR [EACH] x IN list [DO], or a range; closed by NEXT or END FOR. */
 static struct basic_node *for_statement(struct parser *p,
 					const struct token *first)
 {
-	struct basic_node *n, *from, *to;
+	struct basic_node *n;
 	bool each;
 	int closer;
 
@@ -642,34 +721,24 @@ static struct basic_node *for_statement(struct parser *p,
 	each = token_is(peek(p, 0), "EACH");
 	if (each)
 		next(p);
-	n = name_node(p, each ? BASIC_FOR_EACH : BASIC_FOR, "a loop variable");
+	n = name_node(p, BASIC_FOR, "a loop variable");
 	if (!n)
 		return NULL;
 	n->line = first->line;
 	n->col = first->col;
-	if (each) {
+	if (each || token_is(peek(p, 0), "IN")) {
+		n->kind = BASIC_FOR_EACH;
 		if (!expect_word(p, "IN", "IN after the loop variable"))
 			return NULL;
 		node_add(n, parse_expression(p));
-	} else {
-		if (!token_is_op(peek(p, 0), "=")) {
-			expected(p, "'=' after the loop variable");
-			return NULL;
-		}
-		next(p);
-		from = parse_expression(p);
-		if (!from || !expect_word(p, "TO", "TO after the start value"))
-			return NULL;
-		to = parse_expression(p);
-		node_add(n, from);
-		node_add(n, to);
-		if (token_is(peek(p, 0), "STEP")) {
-			next(p);
-			node_add(n, parse_expression(p));
-		}
+	} else if (!for_range(p, n)) {
+		return NULL;
 	}
+	if (token_is(peek(p, 0), "DO"))
+		next(p);
 	if (!end_of_line(p, "the FOR clause"))
 		return NULL;
+
 	node_add(n, parse_block(p, for_closers, &closer, first, "FOR"));
 	close_for(p, closer);
 	return n;
@@ -742,6 +811,11 @@ static struct basic_node *exit_statement(struct parser *p,
 	struct basic_node *n = node_new(p, BASIC_EXIT, first);
 
 	next(p);
+	if (!n)
+		return NULL;
+	set_text(n, NULL); /* EXIT alone ends the dialog */
+	if (at_statement_end(p))
+		return n;
 	for (int i = 0; what[i]; i++)
 		if (token_is(peek(p, 0), what[i])) {
 			struct token w = next(p);
@@ -752,6 +826,15 @@ static struct basic_node *exit_statement(struct parser *p,
 		}
 	return expected(p, "FOR, DO, WHILE, SUB, FUNCTION or SELECT after "
 			   "EXIT");
+}
+
+/* BREAK and CONTINUE, as scripts from other languages write them. */
+static struct basic_node *loop_jump(struct parser *p, const struct token *first)
+{
+	struct basic_node *n = node_new(p, BASIC_EXIT, first);
+
+	next(p);
+	return n;
 }
 
 /* (name [AS type], ...) of a SUB or FUNCTION. */
@@ -930,17 +1013,21 @@ static struct basic_node *begin_statement(struct parser *p,
 	for (int i = 0; kinds[i]; i++)
 		if (token_is(peek(p, 0), kinds[i]))
 			kind = kinds[i];
-	if (!kind)
+	if (!n || !kind)
 		return expected(p, "TALK, MAIL or SYSTEM after BEGIN");
 	next(p);
 	set_text(n, kind);
+	if (strcmp(kind, "SYSTEM") == 0 && token_is(peek(p, 0), "PROMPT")) {
+		next(p);
+		set_text(n, "SYSTEM PROMPT");
+	}
 	if (!parse_argument_list(p, n))
 		return NULL;
 	if (peek(p, 0)->kind != TOKEN_NEWLINE)
 		return expected(p, "the end of the line after BEGIN");
 	next(p);
 
-	if (!lexer_raw_until_end(&p->lx, &text, &len, &line)) {
+	if (!lexer_raw_until_end(&p->lx, kind, &text, &len, &line)) {
 		parser_report(p, BASIC_ERROR, first->line, first->col,
 			      "BEGIN %s is never closed with END %s", kind,
 			      kind);
@@ -949,21 +1036,22 @@ static struct basic_node *begin_statement(struct parser *p,
 	body = parse_verbatim(p, text, len, line);
 	if (body)
 		node_add(n, body);
-	next(p); /* END */
-	if (!token_is(peek(p, 0), kind)) {
-		expected(p, kind);
-		return n;
-	}
+	next(p); /* END and the kind, checked by the lexer */
 	next(p);
+	if (strcmp(kind, "SYSTEM") == 0 && token_is(peek(p, 0), "PROMPT"))
+		next(p);
 	return n;
 }
 
 /* A TABLE's field: name type[(size[, scale])] [modifier...] */
 static struct basic_node *table_field(struct parser *p)
 {
-	struct basic_node *field = name_node(p, BASIC_FIELD, "a field name");
-	struct basic_node *type;
+	struct basic_node *field, *type;
 
+	/* "FIELD id AS STRING" is the spelled-out form of "id STRING". */
+	if (token_is(peek(p, 0), "FIELD") && peek(p, 1)->kind == TOKEN_IDENT)
+		next(p);
+	field = name_node(p, BASIC_FIELD, "a field name");
 	if (!field)
 		return NULL;
 	if (token_is(peek(p, 0), "AS"))
@@ -980,8 +1068,18 @@ static struct basic_node *table_field(struct parser *p)
 			return expected(p, "')' after the size");
 		next(p);
 	}
-	while (peek(p, 0)->kind == TOKEN_IDENT)
-		node_add(field, name_node(p, BASIC_IDENTIFIER, "a modifier"));
+	/* Modifiers: KEY, REQUIRED, DEFAULT 0, REFERENCES other(id). */
+	while (peek(p, 0)->kind == TOKEN_IDENT) {
+		struct basic_node *modifier =
+			name_node(p, BASIC_IDENTIFIER, "a modifier");
+		const struct token *t = peek(p, 0);
+
+		if (modifier &&
+		    (t->kind == TOKEN_NUMBER || t->kind == TOKEN_STRING ||
+		     (t->kind == TOKEN_IDENT && token_is_op(peek(p, 1), "("))))
+			node_add(modifier, parse_operand(p));
+		node_add(field, modifier);
+	}
 	node_finish(p, field);
 	return field;
 }
@@ -1028,19 +1126,75 @@ static struct basic_node *table_statement(struct parser *p,
 }
 
 /* ON EVENT|FORM|TIMEOUT|... [args], a block, END ON */
+/* ON ERROR GOTO label|0, ON ERROR RESUME NEXT: one line, no block. */
+static struct basic_node *on_error(struct parser *p, struct basic_node *n)
+{
+	struct token at = *peek(p, 0);
+	struct basic_node *action;
+
+	if (token_is(&at, "RESUME")) {
+		next(p);
+		if (!expect_word(p, "NEXT", "NEXT after RESUME"))
+			return NULL;
+		node_add(n, node_new(p, BASIC_RESUME, &at));
+		return n;
+	}
+	if (!expect_word(p, "GOTO", "GOTO or RESUME NEXT after ON ERROR"))
+		return NULL;
+	if (peek(p, 0)->kind == TOKEN_NUMBER) {
+		struct token zero = next(p);
+
+		action =
+			node_new(p, BASIC_GOTO, &zero); /* GOTO 0: no handler */
+	} else {
+		action = name_node(p, BASIC_GOTO, "a label after GOTO");
+		if (action)
+			remember(p, &p->gotos, action);
+	}
+	if (!action)
+		return NULL;
+	node_add(n, action);
+	return n;
+}
+
+/*
+ * ON EVENT|FORM|EMAIL|... [values and clauses], a block, END ON; or ON
+ * ... CALL name on one line.  A block that reaches the end of the file
+ * handles the rest of the script, as in one that starts ON EVENT "name".
+ */
 static struct basic_node *on_statement(struct parser *p,
 				       const struct token *first)
 {
 	static const char *const closers[] = {"END ON", NULL};
-	struct basic_node *n;
+	struct basic_node *n = node_new(p, BASIC_ON, first);
 	int closer;
 
 	next(p);
-	n = name_node(p, BASIC_ON, "an event after ON");
-	if (!n || !parse_argument_list(p, n) || !end_of_line(p, "ON"))
+	if (!n)
 		return NULL;
-	n->line = first->line;
-	n->col = first->col;
+	set_text(n, NULL);
+	if (peek(p, 0)->kind == TOKEN_IDENT && !token_is(peek(p, 0), "CALL")) {
+		struct token event = next(p);
+
+		n->text = event.start;
+		n->text_len = event.len;
+		if (token_is(&event, "ERROR"))
+			return on_error(p, n);
+	}
+	if (!token_is(peek(p, 0), "CALL") &&
+	    !parse_command_arguments(p, n, false))
+		return NULL;
+	if (token_is(peek(p, 0), "CALL")) {
+		struct token at = *peek(p, 0);
+		struct basic_node *call = call_statement(p, &at);
+
+		node_add(n, call);
+		return call ? n : NULL;
+	}
+	if (!end_of_line(p, "ON"))
+		return NULL;
+
+	p->eof_closes_block = true;
 	node_add(n, parse_block(p, closers, &closer, first, "ON"));
 	if (closer >= 0)
 		close_block(p, closers[0]);
@@ -1062,6 +1216,9 @@ static struct basic_node *parallel_statement(struct parser *p,
 		close_block(p, closers[0]);
 	return n;
 }
+
+static struct basic_node *command_statement(struct parser *p,
+					    const char *phrase, unsigned words);
 
 /* target = value, after an optional LET or SET. */
 static struct basic_node *assignment(struct parser *p,
@@ -1097,6 +1254,9 @@ static struct basic_node *let_statement(struct parser *p,
 {
 	struct basic_node *target, *n;
 
+	/* SET "session.key", value: the session store, a command. */
+	if (token_is(first, "SET") && peek(p, 1)->kind == TOKEN_STRING)
+		return command_statement(p, "SET", 1);
 	next(p);
 	target = parse_target(p);
 	if (!target)
@@ -1121,6 +1281,8 @@ static const struct {
 	{"DO", do_statement, false},
 	{"WHILE", while_statement, false},
 	{"EXIT", exit_statement, false},
+	{"BREAK", loop_jump, false},
+	{"CONTINUE", loop_jump, false},
 	{"SUB", procedure, true},
 	{"FUNCTION", procedure, true},
 	{"CALL", call_statement, false},
@@ -1143,17 +1305,17 @@ static const struct {
 
 #define STATEMENT_COUNT (sizeof(statements) / sizeof(statements[0]))
 
-static struct basic_node *
-command_statement(struct parser *p, const struct command *c, unsigned words)
+static struct basic_node *command_statement(struct parser *p,
+					    const char *phrase, unsigned words)
 {
 	struct basic_node *n = node_new(p, BASIC_COMMAND, peek(p, 0));
 
 	if (!n)
 		return NULL;
-	set_text(n, c->phrase);
+	set_text(n, phrase);
 	while (words--)
 		next(p);
-	if (!parse_command_arguments(p, c, n))
+	if (!parse_command_arguments(p, n, false))
 		return NULL;
 	return n;
 }
@@ -1277,7 +1439,7 @@ static bool stray_closer(struct parser *p)
 
 	for (size_t i = 0; i < sizeof(closing_words) / sizeof(closing_words[0]);
 	     i++)
-		if (spells(p, closing_words[i].phrase)) {
+		if (closes(p, closing_words[i].phrase)) {
 			parser_report(p, BASIC_ERROR, t->line, t->col,
 				      "%s without an open %s",
 				      closing_words[i].phrase,
@@ -1290,14 +1452,21 @@ static bool stray_closer(struct parser *p)
 static struct basic_node *statement_by_words(struct parser *p)
 {
 	struct token first = *peek(p, 0);
-	const struct command *c;
+	const struct token *after;
+	const char *phrase;
 	unsigned words;
 
-	/* "SET BOT MEMORY" is a command; "SET x = 1" an assignment. */
-	c = command_match(&p->lx, &words);
-	if (c && c->statement && (words > 1 || !token_is_op(peek(p, 1), "="))) {
+	/*
+	 * "SET BOT MEMORY" is a command, "SET x = 1" an assignment, and
+	 * "log = 1" or "log.info()" use a variable named like a command.
+	 */
+	phrase = command_match(&p->lx, &words);
+	after = peek(p, words);
+	if (phrase && (words > 1 ||
+		       (!token_is_op(after, "=") && !token_is_op(after, ".") &&
+			!token_is_op(after, "[")))) {
 		p->executable_seen = true;
-		return command_statement(p, c, words);
+		return command_statement(p, phrase, words);
 	}
 	if (is_keyword(&first) && !token_is_op(peek(p, 1), "="))
 		return keyword_statement(p, &first);
@@ -1317,9 +1486,8 @@ static struct basic_node *parse_statement(struct parser *p)
 	}
 	if (t->kind == TOKEN_BAD) {
 		parser_report(p, BASIC_ERROR, t->line, t->col,
-			      t->start[0] == '"'
-				      ? "a string that is never closed"
-				      : "unexpected character %s",
+			      t->open_len > 0 ? "a string that is never closed"
+					      : "unexpected character %s",
 			      describe(t, buf, sizeof(buf)));
 		lexer_skip_line(&p->lx);
 		return NULL;
@@ -1344,36 +1512,68 @@ static struct basic_node *parse_statement(struct parser *p)
 
 /* ---- the whole file ---- */
 
-static bool names_equal(const struct basic_node *a, const struct basic_node *b)
+static int compare_names(const void *a, const void *b)
 {
-	return a->text_len == b->text_len &&
-	       strncasecmp(a->text, b->text, a->text_len) == 0;
+	const struct basic_node *x = *(struct basic_node *const *)a;
+	const struct basic_node *y = *(struct basic_node *const *)b;
+	size_t n = x->text_len < y->text_len ? x->text_len : y->text_len;
+	int c = strncasecmp(x->text, y->text, n);
+
+	if (c != 0)
+		return c;
+	return (x->text_len > y->text_len) - (x->text_len < y->text_len);
 }
 
-static bool listed(const struct basic_node *list, const struct basic_node *n)
+/* A side list as an array sorted by name, for lookups in log time. */
+static struct basic_node **sorted(struct parser *p, struct basic_node *list,
+				  size_t *count)
 {
-	for (; list; list = list->next)
-		if (names_equal(list, n))
-			return true;
-	return false;
+	struct basic_node **items;
+	size_t n = 0;
+
+	for (struct basic_node *l = list; l; l = l->next)
+		n++;
+	*count = n;
+	items = arena_alloc(p->unit->arena, (n ? n : 1) * sizeof(*items));
+	if (!items)
+		return NULL;
+	n = 0;
+	for (struct basic_node *l = list; l; l = l->next)
+		items[n++] = l;
+	qsort(items, n, sizeof(*items), compare_names);
+	return items;
+}
+
+static bool listed(struct basic_node **items, size_t count,
+		   const struct basic_node *n)
+{
+	return count > 0 &&
+	       bsearch(&n, items, count, sizeof(*items), compare_names) != NULL;
 }
 
 /* What can only be checked once every line is read. */
 static void check_names(struct parser *p)
 {
+	size_t labels_n, gotos_n, procs_n;
+	struct basic_node **labels = sorted(p, p->labels, &labels_n);
+	struct basic_node **gotos = sorted(p, p->gotos, &gotos_n);
+	struct basic_node **procs = sorted(p, p->procs, &procs_n);
+
+	if (!labels || !gotos || !procs)
+		return;
 	for (struct basic_node *g = p->gotos; g; g = g->next)
-		if (!listed(p->labels, g))
+		if (!listed(labels, labels_n, g))
 			parser_report(p, BASIC_ERROR, g->line, g->col,
 				      "GOTO to '%.*s', a label that does not "
 				      "exist",
 				      (int)g->text_len, g->text);
 	for (struct basic_node *l = p->labels; l; l = l->next)
-		if (!listed(p->gotos, l))
+		if (!listed(gotos, gotos_n, l))
 			parser_report(p, BASIC_WARNING, l->line, l->col,
 				      "label '%.*s' is never used",
 				      (int)l->text_len, l->text);
 	for (struct basic_node *c = p->calls; c; c = c->next)
-		if (!listed(p->procs, c))
+		if (!listed(procs, procs_n, c))
 			parser_report(p, BASIC_ERROR, c->line, c->col,
 				      "unknown statement '%.*s'",
 				      (int)c->text_len, c->text);

@@ -78,52 +78,85 @@ bool basic_is_tool(const struct basic_unit *unit)
 	return false;
 }
 
+/*
+ * A number as written, with its sign: 52.52 stays 52.52 in the schema
+ * rather than the nearest double printed in full.
+ */
+static json_object *number_json(const struct basic_node *n, bool negative)
+{
+	char text[64];
+	size_t len = n->text_len < 62 ? n->text_len : 62;
+
+	text[0] = '-';
+	memcpy(text + 1, n->text, len);
+	text[len + 1] = '\0';
+	if (!strpbrk(text, ".eE"))
+		return json_object_new_int64(
+			strtoll(text + !negative, NULL, 10));
+	return json_object_new_double_s(strtod(text + !negative, NULL),
+					text + !negative);
+}
+
 /* A literal as JSON; NULL for anything else. */
 static json_object *literal_json(const struct basic_node *n)
 {
 	switch (n->kind) {
 	case BASIC_STRING:
 		return json_object_new_string_len(n->text, (int)n->text_len);
-	case BASIC_NUMBER: {
-		char text[64];
-		size_t len = n->text_len < 63 ? n->text_len : 63;
-
-		memcpy(text, n->text, len);
-		text[len] = '\0';
-		if (strpbrk(text, ".eE"))
-			return json_object_new_double(strtod(text, NULL));
-		return json_object_new_int64(strtoll(text, NULL, 10));
-	}
+	case BASIC_NUMBER:
+		return number_json(n, false);
 	case BASIC_BOOLEAN:
 		return json_object_new_boolean(n->text[0] == 't');
 	case BASIC_UNARY:
-		/* a negative number */
 		if (n->text[0] == '-' && n->child &&
-		    n->child->kind == BASIC_NUMBER) {
-			json_object *v = literal_json(n->child);
-
-			if (json_object_is_type(v, json_type_int))
-				json_object_set_int64(
-					v, -json_object_get_int64(v));
-			else
-				json_object_set_double(
-					v, -json_object_get_double(v));
-			return v;
-		}
+		    n->child->kind == BASIC_NUMBER)
+			return number_json(n->child, true);
 		return NULL;
 	default:
 		return NULL;
 	}
 }
 
-static json_object *enum_values(const struct basic_node *array)
+/*
+ * An example or enum value for a parameter of JSON type json_type:
+ * "3" for an integer is the number 3, as authors quote examples.
+ */
+static json_object *value_for(const struct basic_node *n, const char *json_type)
+{
+	bool numeric = strcmp(json_type, "integer") == 0 ||
+		       strcmp(json_type, "number") == 0;
+	char *end;
+
+	if (numeric && n->kind == BASIC_STRING && n->text_len > 0 &&
+	    n->text_len < 32) {
+		char text[32];
+
+		memcpy(text, n->text, n->text_len);
+		text[n->text_len] = '\0';
+		if (strcmp(json_type, "integer") == 0) {
+			long long v = strtoll(text, &end, 10);
+
+			if (*end == '\0')
+				return json_object_new_int64(v);
+		} else {
+			double v = strtod(text, &end);
+
+			if (*end == '\0')
+				return json_object_new_double_s(v, text);
+		}
+	}
+	return literal_json(n);
+}
+
+static json_object *enum_values(const struct basic_node *array,
+				const char *json_type)
 {
 	json_object *values = json_object_new_array();
 
 	if (array->kind != BASIC_ARRAY)
 		return values;
 	for (const struct basic_node *v = array->child; v; v = v->next) {
-		json_object *j = literal_json(v);
+		json_object *j = value_for(v, json_type);
 
 		if (j)
 			json_object_array_add(values, j);
@@ -131,34 +164,37 @@ static json_object *enum_values(const struct basic_node *array)
 	return values;
 }
 
-/* The property of one PARAM; *optional says whether it may be left out. */
+static void add_type(json_object *prop, const struct param_type *t)
+{
+	json_object_object_add(prop, "type",
+			       json_object_new_string(t ? t->json : "string"));
+	if (t && t->format)
+		json_object_object_add(prop, "format",
+				       json_object_new_string(t->format));
+}
+
+/*
+ * The property of one PARAM, whose first child is its type; *optional
+ * says whether it may be left out.
+ */
 static json_object *param_property(const struct basic_node *param,
 				   bool *optional)
 {
-	json_object *prop = json_object_new_object();
+	const struct basic_node *type = param->child;
+	const struct param_type *t = find_type(type->text, type->text_len);
+	const char *json_type = t ? t->json : "string";
+	json_object *prop = json_object_new_object(), *examples, *v;
 
 	*optional = false;
-	for (const struct basic_node *c = param->child; c; c = c->next) {
-		const struct param_type *t;
-		json_object *examples, *v;
-
+	add_type(prop, t);
+	for (const struct basic_node *c = type->next; c; c = c->next) {
 		switch (c->kind) {
-		case BASIC_PARAM_TYPE:
-			t = find_type(c->text, c->text_len);
-			json_object_object_add(
-				prop, "type",
-				json_object_new_string(t ? t->json : "string"));
-			if (t && t->format)
-				json_object_object_add(
-					prop, "format",
-					json_object_new_string(t->format));
-			break;
 		case BASIC_DESCRIPTION:
 			if ((v = literal_json(c->child)))
 				json_object_object_add(prop, "description", v);
 			break;
 		case BASIC_PARAM_LIKE:
-			if ((v = literal_json(c->child))) {
+			if ((v = value_for(c->child, json_type))) {
 				examples = json_object_new_array();
 				json_object_array_add(examples, v);
 				json_object_object_add(prop, "examples",
@@ -166,8 +202,8 @@ static json_object *param_property(const struct basic_node *param,
 			}
 			break;
 		case BASIC_PARAM_ENUM:
-			json_object_object_add(prop, "enum",
-					       enum_values(c->child));
+			json_object_object_add(
+				prop, "enum", enum_values(c->child, json_type));
 			break;
 		case BASIC_PARAM_OPTIONAL:
 			*optional = true;

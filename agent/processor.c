@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "config.h"
+#include "conflict.h"
 #include "digest.h"
 #include "dm_limits.h"
 #include "handlers.h"
@@ -347,23 +349,43 @@ static int put_artifacts(struct store_txn *txn, struct source_job *job,
 }
 
 /*
+ * The handler's artifacts, unless another source has one of their names:
+ * then none, the source is refused with *status and *refusal saying why,
+ * and the other source's record notes it too.
+ */
+static int put_claimed_artifacts(struct store_txn *txn, struct source_job *job,
+				 const struct handler_result *r, int64_t now,
+				 int *status, char **refusal)
+{
+	struct claim_clash clash;
+	int rc = claims_find_clash(txn, job->bucket_id, job->key, r, &clash);
+
+	if (rc == 0)
+		return put_artifacts(txn, job, r, now);
+	if (rc < 0)
+		return rc;
+	*status = CLAIMS_STATUS;
+	return claims_refuse(txn, job->bucket_id, job->key, &clash, refusal);
+}
+
+/*
  * Record the outcome in one transaction: the artifacts when the handler
  * succeeded (r is NULL when it failed, keeping the old ones) and the
- * source's record.
+ * source's record.  *status may turn into a refusal for a taken name.
  */
 static int record_outcome(struct source_job *job,
-			  const struct handler_result *r, int status,
+			  const struct handler_result *r, int *status,
 			  const char *diagnostics)
 {
 	struct store_source source = {0};
 	struct store_txn *txn;
 	int64_t now = mirror_now_ms();
+	char *refusal = NULL;
 	int rc;
 
 	snprintf(source.etag, sizeof(source.etag), "%s", job->etag);
 	mirror_stamp_of(&job->st, &source.local);
 	source.handled_at = now;
-	source.status = status;
 	snprintf(source.kind, sizeof(source.kind), "%s", job->handler->kind);
 	source.diagnostics = (char *)diagnostics;
 
@@ -371,15 +393,42 @@ static int record_outcome(struct source_job *job,
 	if (rc < 0)
 		return rc;
 	if (r)
-		rc = put_artifacts(txn, job, r, now);
+		rc = put_claimed_artifacts(txn, job, r, now, status, &refusal);
+	source.status = *status;
+	if (refusal)
+		source.diagnostics = refusal;
 	if (rc == 0)
 		rc = store_source_put(txn, job->bucket_id, job->key,
 				      strlen(job->key), &source);
-	if (rc < 0) {
+	if (rc < 0)
 		store_txn_abort(txn);
-		return rc;
-	}
-	return store_txn_commit(txn);
+	else
+		rc = store_txn_commit(txn);
+	free(refusal);
+	return rc;
+}
+
+static void requeue_in_bucket(void *ctx, const char *key)
+{
+	struct source_job *job = ctx;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", job->bucket, key);
+	processor_change(job->p, path);
+}
+
+/* The source had a clash and now changed or went: let the others retry. */
+static void release_claims(struct source_job *job)
+{
+	int rc;
+
+	if (!job->has_prior || job->prior.status != CLAIMS_STATUS)
+		return;
+	rc = claims_release(job->p->store, job->bucket_id, job->key,
+			    requeue_in_bucket, job);
+	if (rc < 0)
+		log_err("handlers: cannot release the names of '%s': %s",
+			job->path, strerror(-rc));
 }
 
 /* The source is gone: drop its artifacts and its record. */
@@ -413,6 +462,8 @@ out:
 	else
 		log_info("handlers: '%s' is gone: %zu artifacts removed",
 			 job->path, job->previous_count);
+	if (rc == 0)
+		release_claims(job);
 }
 
 /* Run the operator's hook after a successful handler; its report or NULL. */
@@ -467,12 +518,17 @@ static void run_handler(struct source_job *job)
 	status = rc;
 	if (rc == 0)
 		hook_report = run_hook(job, &status);
-	rc = record_outcome(job, rc == 0 ? &result : NULL, status,
+	rc = record_outcome(job, rc == 0 ? &result : NULL, &status,
 			    hook_report ? hook_report : result.diagnostics);
 
 	if (rc < 0)
 		log_err("handlers: cannot record '%s': %s", job->path,
 			strerror(-rc));
+	else if (status == CLAIMS_STATUS)
+		log_warning("handlers: %s refused '%s': another source makes "
+			    "an artifact of the same name (drivemonctl status "
+			    "names it)",
+			    job->handler->kind, job->path);
 	else if (status == 0 || hook_report)
 		log_info("handlers: %s of bot '%s' from '%s': %s",
 			 job->handler->kind, job->bot, job->key,
@@ -486,6 +542,8 @@ static void run_handler(struct source_job *job)
 	if (rc == 0 && status == 0 && result.diagnostics)
 		log_warning("handlers: '%s': %s", job->path,
 			    result.diagnostics);
+	if (rc == 0 && status != CLAIMS_STATUS)
+		release_claims(job);
 	free(hook_report);
 	handler_result_clear(&result);
 }
@@ -493,6 +551,7 @@ static void run_handler(struct source_job *job)
 /* A source too large for its handler: record why, keep the artifacts. */
 static void refuse_oversized(struct source_job *job)
 {
+	int status = -EFBIG;
 	char why[128];
 
 	snprintf(why, sizeof(why),
@@ -502,7 +561,7 @@ static void refuse_oversized(struct source_job *job)
 	snprintf(job->etag, sizeof(job->etag), "size-%lld",
 		 (long long)job->st.st_size);
 	log_warning("handlers: '%s': %s", job->path, why);
-	record_outcome(job, NULL, -EFBIG, why);
+	record_outcome(job, NULL, &status, why);
 }
 
 static void handle_path(struct processor *p, const char *path)
@@ -513,8 +572,9 @@ static void handle_path(struct processor *p, const char *path)
 	if (split_path(&job) < 0 || !config_bucket_wanted(p->cfg, job.bucket) ||
 	    keypath_check(job.key, strlen(job.key), NULL) < 0)
 		return;
+	/* Conflict copies are the developer's to look at, not sources. */
 	job.handler = handler_find(job.key);
-	if (!job.handler)
+	if (!job.handler || conflict_is_copy(job.key))
 		return;
 	rc = find_bucket_id(&job);
 	if (rc == 0)
@@ -551,8 +611,9 @@ static void handle_path(struct processor *p, const char *path)
 			    strerror(-rc));
 	} else if (job.has_prior && strcmp(job.prior.etag, job.etag) == 0) {
 		/* Same bytes under a new stat: remember the stat only. */
-		record_outcome(&job, NULL, job.prior.status,
-			       job.prior.diagnostics);
+		int status = job.prior.status;
+
+		record_outcome(&job, NULL, &status, job.prior.diagnostics);
 	} else {
 		run_handler(&job);
 	}
