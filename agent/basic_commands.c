@@ -217,7 +217,7 @@ const char *command_match(struct lexer *lx, unsigned *words)
 	return best;
 }
 
-static bool is_clause_word(const struct token *t)
+bool command_clause_word(const struct token *t)
 {
 	for (const char *const *w = clause_words; *w; w++)
 		if (token_is(t, *w))
@@ -226,18 +226,20 @@ static bool is_clause_word(const struct token *t)
 }
 
 /*
- * A clause word marks a value when a value or another clause word
- * follows it: "SEND MAIL to, subject, body" names variables, "SEND MAIL
- * TO a" a clause.
+ * A clause word marks a value when a value follows it, or (not right
+ * after a comma) another clause word: "SEND MAIL to, subject, body USING
+ * x" names variables, "SEND MAIL TO a" and "WITH TEMPLATE t" are clauses.
  */
-static bool at_clause(struct parser *p)
+static bool at_clause(struct parser *p, bool after_comma)
 {
 	const struct token *next = lexer_peek(&p->lx, 1);
 
-	return is_clause_word(lexer_peek(&p->lx, 0)) &&
-	       (is_clause_word(next) ||
-		(begins_expression(next) && !token_is_op(next, "-") &&
-		 !token_is_op(next, "+")));
+	if (!command_clause_word(lexer_peek(&p->lx, 0)))
+		return false;
+	if (command_clause_word(next))
+		return !after_comma;
+	return begins_expression(next) && !token_is_op(next, "-") &&
+	       !token_is_op(next, "+");
 }
 
 static struct basic_node *clause(struct parser *p, bool in_expression)
@@ -248,7 +250,7 @@ static struct basic_node *clause(struct parser *p, bool in_expression)
 
 	if (!c)
 		return NULL;
-	if (!is_clause_word(t) && begins_expression(t)) {
+	if (!command_clause_word(t) && begins_expression(t)) {
 		struct basic_node *value =
 			in_expression ? parse_operand(p) : parse_expression(p);
 
@@ -285,8 +287,22 @@ static bool parenthesized_arguments(struct parser *p, struct basic_node *node)
 	return true;
 }
 
+static bool argument_list(struct parser *p, struct basic_node *node,
+			  bool in_expression);
+
 bool parse_command_arguments(struct parser *p, struct basic_node *node,
 			     bool in_expression)
+{
+	bool ok;
+
+	p->command_args++;
+	ok = argument_list(p, node, in_expression);
+	p->command_args--;
+	return ok;
+}
+
+static bool argument_list(struct parser *p, struct basic_node *node,
+			  bool in_expression)
 {
 	bool expect_value = true;
 
@@ -298,7 +314,7 @@ bool parse_command_arguments(struct parser *p, struct basic_node *node,
 	while (!at_statement_end(p)) {
 		struct basic_node *item;
 
-		if (at_clause(p)) {
+		if (at_clause(p, expect_value && node->child)) {
 			item = clause(p, in_expression);
 		} else if (expect_value) {
 			item = in_expression ? parse_operand(p)
@@ -313,7 +329,7 @@ bool parse_command_arguments(struct parser *p, struct basic_node *node,
 		expect_value = token_is_op(lexer_peek(&p->lx, 0), ",");
 		if (expect_value)
 			lexer_next(&p->lx);
-		else if (!at_clause(p))
+		else if (!at_clause(p, false))
 			break;
 	}
 	return true;

@@ -38,7 +38,7 @@ static const char *const stop_words[] = {
 	"THEN",	    "ELSE", "ELSEIF",	"TO",	"STEP", "AND",
 	"OR",	    "MOD",  "IN",	"AS",	"LIKE", "END",
 	"NEXT",	    "LOOP", "WEND",	"CASE", "EACH", "DESCRIPTION",
-	"OPTIONAL", "ENUM", "CONTAINS", "IS",	NULL,
+	"OPTIONAL", "ENUM", "CONTAINS", "IS",	"DO",	NULL,
 };
 
 static bool is_stop_word(const struct token *t)
@@ -408,7 +408,7 @@ static struct basic_node *new_literal(struct parser *p)
 }
 
 static bool command_follows(struct lexer *lx, unsigned words);
-static bool is_keyword_call(struct lexer *lx);
+static bool is_keyword_call(struct parser *p);
 static struct basic_node *keyword_call(struct parser *p, bool in_expression);
 static struct basic_node *command_node(struct parser *p, const char *phrase,
 				       unsigned words, bool in_expression);
@@ -425,7 +425,7 @@ static struct basic_node *word_primary(struct parser *p)
 	phrase = command_match(&p->lx, &words);
 	if (phrase && (words > 1 || command_follows(&p->lx, words)))
 		return command_node(p, phrase, words, true);
-	if (is_keyword_call(&p->lx))
+	if (is_keyword_call(p))
 		return keyword_call(p, true);
 	if (is_stop_word(t) && !token_is_op(lexer_peek(&p->lx, 1), ".") &&
 	    !token_is_op(lexer_peek(&p->lx, 1), "[") &&
@@ -733,9 +733,14 @@ static bool command_follows(struct lexer *lx, unsigned words)
 }
 
 /* FORMAT d, "yyyy": a word followed by a value, not by an operator. */
-static bool is_keyword_call(struct lexer *lx)
+static bool is_keyword_call(struct parser *p)
 {
-	const struct token *word = lexer_peek(lx, 0), *next = lexer_peek(lx, 1);
+	const struct token *word = lexer_peek(&p->lx, 0);
+	const struct token *next = lexer_peek(&p->lx, 1);
+
+	/* Among a command's arguments "body USING x" is a clause. */
+	if (p->command_args > 0 && command_clause_word(next))
+		return false;
 
 	if (word->kind != TOKEN_IDENT || is_stop_word(word) ||
 	    token_is(word, "NOT") || token_is(word, "NEW") ||
@@ -797,11 +802,12 @@ struct basic_node *parse_value(struct parser *p)
 	 * operand like any other (x = GET BOT MEMORY("k") + 1).
 	 */
 	phrase = command_match(&p->lx, &words);
-	if (phrase && !called_with_parentheses(&p->lx, words) &&
-	    (words > 1 || command_follows(&p->lx, words)))
+	if (phrase && called_with_parentheses(&p->lx, words))
+		return parse_expression(p);
+	if (phrase && (words > 1 || command_follows(&p->lx, words)))
 		return command_node(p, phrase, words, false);
 
-	if (is_keyword_call(&p->lx))
+	if (is_keyword_call(p))
 		return keyword_call(p, false);
 	return parse_expression(p);
 }

@@ -96,6 +96,7 @@ struct parser {
 	bool single_line_if; /* ELSE also ends a statement */
 	bool executable_seen;
 	bool eof_closes_block; /* the next block may end with the file */
+	unsigned command_args; /* inside a command's arguments */
 	/* checked once the whole file is read */
 	struct basic_node *labels, *gotos, *calls, *procs;
 
@@ -169,5 +170,8 @@ const char *command_match(struct lexer *lx, unsigned *words);
  */
 bool parse_command_arguments(struct parser *p, struct basic_node *node,
 			     bool in_expression);
+
+/* Is t a word that marks a value in command arguments (TO, AS, WITH)? */
+bool command_clause_word(const struct token *t);
 
 #endif

@@ -462,7 +462,9 @@ static bool is_literal(const struct basic_node *n)
 static bool schema_value(struct parser *p, const struct basic_node *clause,
 			 const struct basic_node *value)
 {
-	bool ok = is_literal(value);
+	/* LIKE fax: older scripts give a one-word example unquoted. */
+	bool ok = is_literal(value) || (clause->kind == BASIC_PARAM_LIKE &&
+					value->kind == BASIC_IDENTIFIER);
 
 	if (clause->kind == BASIC_PARAM_ENUM) {
 		ok = value->kind == BASIC_ARRAY && value->child;

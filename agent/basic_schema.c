@@ -102,6 +102,7 @@ static json_object *literal_json(const struct basic_node *n)
 {
 	switch (n->kind) {
 	case BASIC_STRING:
+	case BASIC_IDENTIFIER: /* LIKE fax, an unquoted example */
 		return json_object_new_string_len(n->text, (int)n->text_len);
 	case BASIC_NUMBER:
 		return number_json(n, false);
