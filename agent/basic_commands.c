@@ -11,6 +11,8 @@
  * matched longest first, so "SET BOT MEMORY" wins over a SET assignment
  * and "GET BOT MEMORY" over an HTTP GET.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -179,37 +181,100 @@ static const char *const clause_words[] = {
 	"REFRESH", "TEMPLATE", "PROMPT", "WHERE",   "INTO", "LIMIT", NULL,
 };
 
+/*
+ * The phrases sorted by their first word, built once: a word is looked up
+ * in log time instead of against every row, since the parser asks for
+ * every word that starts a statement or a value.
+ */
+static const char *by_first_word[COMMAND_COUNT];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static size_t first_word_len(const char *phrase)
+{
+	const char *blank = strchr(phrase, ' ');
+
+	return blank ? (size_t)(blank - phrase) : strlen(phrase);
+}
+
+static int compare_words(const char *a, size_t a_len, const char *b,
+			 size_t b_len)
+{
+	int c = strncasecmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (c != 0)
+		return c;
+	return (a_len > b_len) - (a_len < b_len);
+}
+
+static int compare_phrases(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return compare_words(x, first_word_len(x), y, first_word_len(y));
+}
+
+static void build_index(void)
+{
+	memcpy(by_first_word, commands, sizeof(commands));
+	qsort(by_first_word, COMMAND_COUNT, sizeof(by_first_word[0]),
+	      compare_phrases);
+}
+
+/* The first phrase whose first word is the token's, or COMMAND_COUNT. */
+static size_t first_candidate(const struct token *t)
+{
+	size_t lo = 0, hi = COMMAND_COUNT;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *phrase = by_first_word[mid];
+
+		if (compare_words(phrase, first_word_len(phrase), t->start,
+				  t->len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* How many tokens from the current one spell phrase, or 0. */
 static unsigned spelled_words(struct lexer *lx, const char *phrase)
 {
 	unsigned words = 0;
 
 	while (*phrase) {
-		const char *blank = strchr(phrase, ' ');
-		size_t len = blank ? (size_t)(blank - phrase) : strlen(phrase);
+		size_t len = first_word_len(phrase);
 		const struct token *t = lexer_peek(lx, words);
 
 		if (t->kind != TOKEN_IDENT || t->len != len ||
 		    strncasecmp(t->start, phrase, len) != 0)
 			return 0;
 		words++;
-		phrase += len + (blank ? 1 : 0);
+		phrase += len + (phrase[len] == ' ');
 	}
 	return words;
 }
 
 const char *command_match(struct lexer *lx, unsigned *words)
 {
+	const struct token *t = lexer_peek(lx, 0);
 	const char *best = NULL;
 	unsigned best_words = 0;
 
-	if (lexer_peek(lx, 0)->kind != TOKEN_IDENT)
+	if (t->kind != TOKEN_IDENT)
 		return NULL;
-	for (size_t i = 0; i < COMMAND_COUNT; i++) {
-		unsigned n = spelled_words(lx, commands[i]);
+	pthread_once(&index_once, build_index);
+	for (size_t i = first_candidate(t); i < COMMAND_COUNT; i++) {
+		const char *phrase = by_first_word[i];
+		unsigned n;
 
+		if (compare_words(phrase, first_word_len(phrase), t->start,
+				  t->len) != 0)
+			break;
+		n = spelled_words(lx, phrase);
 		if (n > best_words) {
-			best = commands[i];
+			best = phrase;
 			best_words = n;
 		}
 	}

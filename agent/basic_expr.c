@@ -28,10 +28,9 @@ static const struct binary_op binary_ops[] = {
 	{"\\", 7, false}, {"MOD", 7, true},  {"%", 7, false},
 };
 
-#define LEVEL_NOT     3
-#define LEVEL_CONCAT  5
-#define LEVEL_LOWEST  1
-#define LEVEL_HIGHEST 7
+#define LEVEL_NOT    3
+#define LEVEL_CONCAT 5
+#define LEVEL_LOWEST 1
 
 /* Words that end an expression and never begin one. */
 static const char *const stop_words[] = {
@@ -615,36 +614,53 @@ static struct basic_node *unary(struct parser *p)
 	return n;
 }
 
-static const struct binary_op *binary_at(const struct token *t, unsigned level)
+/* The binary operator t spells, of any level, or NULL: one scan. */
+static const struct binary_op *binary_op_of(const struct token *t)
 {
+	if (t->kind != TOKEN_OP && t->kind != TOKEN_IDENT)
+		return NULL;
 	for (size_t i = 0; i < sizeof(binary_ops) / sizeof(binary_ops[0]);
 	     i++) {
 		const struct binary_op *op = &binary_ops[i];
 
-		if (op->level == level && (op->word ? token_is(t, op->text)
-						    : token_is_op(t, op->text)))
+		if (op->word ? token_is(t, op->text) : token_is_op(t, op->text))
 			return op;
 	}
 	return NULL;
 }
 
-static struct basic_node *operand_at(struct parser *p, unsigned level);
+static struct basic_node *climb(struct parser *p, unsigned min_level);
 
-static struct basic_node *not_operand(struct parser *p)
+/* NOT binds looser than comparisons: NOT a = b is NOT (a = b). */
+static struct basic_node *negation(struct parser *p)
 {
-	return operand_at(p, LEVEL_NOT);
+	const struct token *t = lexer_peek(&p->lx, 0);
+	struct basic_node *n;
+
+	if (!token_is(t, "NOT") && !token_is_op(t, "!"))
+		return climb(p, LEVEL_NOT + 1);
+	if (!parser_enter(p, t))
+		return NULL;
+	n = prefixed(p, negation);
+	parser_leave(p);
+	return n;
 }
 
-/* Left-associative operators of one level over the next level up. */
-static struct basic_node *binary(struct parser *p, unsigned level)
+/*
+ * Precedence climbing: an operand, then each operator of at least
+ * min_level with its right side, left-associative.  One look at the
+ * operator table per operator, whatever the number of levels.
+ */
+static struct basic_node *climb(struct parser *p, unsigned min_level)
 {
-	struct basic_node *lhs = operand_at(p, level + 1);
+	struct basic_node *lhs =
+		min_level <= LEVEL_NOT ? negation(p) : unary(p);
 	const struct binary_op *op;
 
-	while (lhs && (op = binary_at(lexer_peek(&p->lx, 0), level))) {
-		struct basic_node *n, *rhs;
-
+	while (lhs && (op = binary_op_of(lexer_peek(&p->lx, 0))) &&
+	       op->level >= min_level) {
 		const char *text = op->text;
+		struct basic_node *n, *rhs;
 
 		lexer_next(&p->lx);
 		if (strcmp(text, "IS") == 0 &&
@@ -652,7 +668,7 @@ static struct basic_node *binary(struct parser *p, unsigned level)
 			lexer_next(&p->lx);
 			text = "IS NOT";
 		}
-		rhs = operand_at(p, level + 1);
+		rhs = climb(p, op->level + 1);
 		if (!rhs)
 			return NULL;
 		n = wrap(p, BASIC_BINARY, lhs);
@@ -667,33 +683,14 @@ static struct basic_node *binary(struct parser *p, unsigned level)
 	return lhs;
 }
 
-static struct basic_node *operand_at(struct parser *p, unsigned level)
-{
-	const struct token *t = lexer_peek(&p->lx, 0);
-	struct basic_node *n;
-
-	if (level > LEVEL_HIGHEST)
-		return unary(p);
-	if (level != LEVEL_NOT)
-		return binary(p, level);
-	if (!token_is(t, "NOT") && !token_is_op(t, "!"))
-		return operand_at(p, level + 1);
-
-	if (!parser_enter(p, t))
-		return NULL;
-	n = prefixed(p, not_operand);
-	parser_leave(p);
-	return n;
-}
-
 struct basic_node *parse_expression(struct parser *p)
 {
-	return binary(p, LEVEL_LOWEST);
+	return climb(p, LEVEL_LOWEST);
 }
 
 struct basic_node *parse_operand(struct parser *p)
 {
-	return binary(p, LEVEL_CONCAT);
+	return climb(p, LEVEL_CONCAT);
 }
 
 struct basic_node *parse_target(struct parser *p)

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 
 #include "basic.h"
 
@@ -79,10 +81,32 @@ void lexer_skip_line(struct lexer *lx);
 bool lexer_raw_until_end(struct lexer *lx, const char *word, const char **text,
 			 size_t *len, unsigned *line);
 
-/* Case-insensitive: is t the word w (w upper case)? */
-bool token_is(const struct token *t, const char *w);
+/*
+ * Case-insensitive: is t the word w (w upper case)?  Inline, and the
+ * first letter compared first, because the parser asks it of every word
+ * against its tables.
+ */
+static inline bool token_is(const struct token *t, const char *w)
+{
+	size_t n;
+
+	if (t->kind != TOKEN_IDENT ||
+	    ((unsigned char)t->start[0] | 0x20) != ((unsigned char)w[0] | 0x20))
+		return false;
+	n = strlen(w);
+	return t->len == n && strncasecmp(t->start, w, n) == 0;
+}
+
 /* Is t the punctuation op? */
-bool token_is_op(const struct token *t, const char *op);
+static inline bool token_is_op(const struct token *t, const char *op)
+{
+	size_t n;
+
+	if (t->kind != TOKEN_OP || t->start[0] != op[0])
+		return false;
+	n = strlen(op);
+	return t->len == n && memcmp(t->start, op, n) == 0;
+}
 
 /* ---- the parser ---- */
 

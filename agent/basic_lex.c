@@ -288,19 +288,3 @@ bool lexer_raw_until_end(struct lexer *lx, const char *word, const char **text,
 	*len = (size_t)(lx->end - first);
 	return false;
 }
-
-bool token_is(const struct token *t, const char *w)
-{
-	size_t n = strlen(w);
-
-	return t->kind == TOKEN_IDENT && t->len == n &&
-	       strncasecmp(t->start, w, n) == 0;
-}
-
-bool token_is_op(const struct token *t, const char *op)
-{
-	size_t n = strlen(op);
-
-	return t->kind == TOKEN_OP && t->len == n &&
-	       memcmp(t->start, op, n) == 0;
-}
