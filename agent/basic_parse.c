@@ -433,20 +433,6 @@ static struct basic_node *hear_statement(struct parser *p,
 	return n;
 }
 
-static struct basic_node *description_statement(struct parser *p,
-						const struct token *first)
-{
-	struct basic_node *n = node_new(p, BASIC_DESCRIPTION, first), *text;
-
-	next(p);
-	text = parse_expression(p);
-	if (!n || !text)
-		return NULL;
-	node_add(n, text);
-	return n;
-}
-
-/* The clauses of a PARAM after its type, in any order. */
 static bool is_literal(const struct basic_node *n)
 {
 	return n->kind == BASIC_STRING || n->kind == BASIC_NUMBER ||
@@ -482,6 +468,20 @@ static bool schema_value(struct parser *p, const struct basic_node *clause,
 	return ok;
 }
 
+static struct basic_node *description_statement(struct parser *p,
+						const struct token *first)
+{
+	struct basic_node *n = node_new(p, BASIC_DESCRIPTION, first), *text;
+
+	next(p);
+	text = parse_expression(p);
+	if (!n || !text || !schema_value(p, n, text))
+		return NULL;
+	node_add(n, text);
+	return n;
+}
+
+/* The clauses of a PARAM after its type, in any order. */
 static bool param_clauses(struct parser *p, struct basic_node *param)
 {
 	while (!at_statement_end(p)) {
