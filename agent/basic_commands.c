@@ -331,25 +331,8 @@ static struct basic_node *clause(struct parser *p, bool in_expression)
 static bool parenthesized_arguments(struct parser *p, struct basic_node *node)
 {
 	lexer_next(&p->lx);
-	while (!token_is_op(lexer_peek(&p->lx, 0), ")")) {
-		struct basic_node *arg = parse_expression(p);
-
-		if (!arg)
-			return false;
-		node_add(node, arg);
-		if (!token_is_op(lexer_peek(&p->lx, 0), ","))
-			break;
-		lexer_next(&p->lx);
-	}
-	if (!token_is_op(lexer_peek(&p->lx, 0), ")")) {
-		const struct token *t = lexer_peek(&p->lx, 0);
-
-		parser_report(p, BASIC_ERROR, t->line, t->col,
-			      "expected ',' or ')' in the arguments");
-		return false;
-	}
-	lexer_next(&p->lx);
-	return true;
+	return parse_list_until(p, node, ")", parse_expression,
+				"',' or ')' in the arguments");
 }
 
 static bool argument_list(struct parser *p, struct basic_node *node,

@@ -310,22 +310,30 @@ struct basic_node *parse_verbatim(struct parser *p, const char *text,
 
 /* ---- literals ---- */
 
+bool parse_list_until(struct parser *p, struct basic_node *parent,
+		      const char *closer, basic_item_fn item,
+		      const char *wanted)
+{
+	while (!token_is_op(lexer_peek(&p->lx, 0), closer)) {
+		struct basic_node *n = item(p);
+
+		if (!n)
+			return false;
+		node_add(parent, n);
+		if (!token_is_op(lexer_peek(&p->lx, 0), ","))
+			break;
+		lexer_next(&p->lx);
+	}
+	return expect_op(p, closer, wanted);
+}
+
 static struct basic_node *array_literal(struct parser *p)
 {
 	struct token open = lexer_next(&p->lx);
 	struct basic_node *arr = node_new(p, BASIC_ARRAY, &open);
 
-	while (arr && !token_is_op(lexer_peek(&p->lx, 0), "]")) {
-		struct basic_node *item = parse_expression(p);
-
-		if (!item)
-			return NULL;
-		node_add(arr, item);
-		if (!token_is_op(lexer_peek(&p->lx, 0), ","))
-			break;
-		lexer_next(&p->lx);
-	}
-	if (!arr || !expect_op(p, "]", "',' or ']' in the array"))
+	if (!arr || !parse_list_until(p, arr, "]", parse_expression,
+				      "',' or ']' in the array"))
 		return NULL;
 	node_finish(p, arr);
 	return arr;
@@ -363,17 +371,8 @@ static struct basic_node *object_literal(struct parser *p)
 	struct token open = lexer_next(&p->lx);
 	struct basic_node *obj = node_new(p, BASIC_OBJECT, &open);
 
-	while (obj && !token_is_op(lexer_peek(&p->lx, 0), "}")) {
-		struct basic_node *prop = object_property(p);
-
-		if (!prop)
-			return NULL;
-		node_add(obj, prop);
-		if (!token_is_op(lexer_peek(&p->lx, 0), ","))
-			break;
-		lexer_next(&p->lx);
-	}
-	if (!obj || !expect_op(p, "}", "',' or '}' in the object"))
+	if (!obj || !parse_list_until(p, obj, "}", object_property,
+				      "',' or '}' in the object"))
 		return NULL;
 	node_finish(p, obj);
 	return obj;

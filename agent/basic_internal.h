@@ -170,6 +170,14 @@ struct basic_node *parse_target(struct parser *p);
  */
 struct basic_node *parse_verbatim(struct parser *p, const char *text,
 				  size_t len, unsigned line);
+/*
+ * item {"," item} into parent, then the closing punctuation closer, which
+ * is consumed; an error naming wanted when something else comes.
+ */
+typedef struct basic_node *(*basic_item_fn)(struct parser *p);
+bool parse_list_until(struct parser *p, struct basic_node *parent,
+		      const char *closer, basic_item_fn item,
+		      const char *wanted);
 /* expr {"," expr} into parent until the end of the statement. */
 bool parse_argument_list(struct parser *p, struct basic_node *parent);
 /* Does the current token end a statement? */

@@ -756,19 +756,26 @@ struct scan {
  * Queue the files under scan->path (a folder, len bytes long) whose path
  * below the package folder (which starts at package_at) matches a handler.
  */
+/* The folder scan->path, not through a link; NULL when it cannot be. */
+static DIR *open_scanned(const struct scan *s)
+{
+	int fd = openat(s->p->root_fd, s->path,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (fd >= 0 && !dir)
+		close(fd);
+	return dir;
+}
+
 static void scan_folder(struct scan *s, size_t len, size_t package_at,
 			const struct handler *h)
 {
-	DIR *dir;
+	DIR *dir = open_scanned(s);
 	struct dirent *e;
-	int fd = openat(s->p->root_fd, s->path,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!dir)
 		return;
-	}
 	while ((e = readdir(dir))) {
 		size_t name_len = strlen(e->d_name);
 
@@ -791,16 +798,11 @@ static void scan_bucket(struct scan *s, size_t len)
 {
 	size_t handler_count;
 	const struct handler *handlers = handler_table(&handler_count);
+	DIR *dir = open_scanned(s);
 	struct dirent *e;
-	DIR *dir;
-	int fd = openat(s->p->root_fd, s->path,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!dir)
 		return;
-	}
 	while ((e = readdir(dir))) {
 		size_t name_len = strlen(e->d_name);
 
