@@ -74,6 +74,9 @@ static const struct config_key config_keys[] = {
 	{"hooks", "timeout", VALUE_DURATION, FIELD(hook_timeout_ms), "30s", 100,
 	 3600000},
 	{"dev", "enabled", VALUE_BOOL, FIELD(dev_mode), "false", 0, 0},
+	{"fuse", "mountpoint", VALUE_STRING, FIELD(fuse_mountpoint), "", 0, 0},
+	{"fuse", "allow_other", VALUE_BOOL, FIELD(fuse_allow_other), "false", 0,
+	 0},
 };
 
 struct parse_state {

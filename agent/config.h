@@ -50,6 +50,10 @@ struct dm_config {
 
 	/* [dev] */
 	bool dev_mode; /* local edits go back to the bucket */
+
+	/* [fuse]: read by drivemon-fs */
+	char *fuse_mountpoint; /* "" when not configured */
+	bool fuse_allow_other;
 };
 
 /* Flags of config_load(). */

@@ -33,14 +33,25 @@ static void names_of(const char *key, const char **dialog, char *tool,
 	snprintf(tool, len, "%.*s", (int)n, base);
 }
 
+/*
+ * JSON as drivemonctl compile prints it, pretty and ending in a line
+ * break, so that the FUSE view and the command give the same bytes.
+ */
 static int add_json(struct handler_result *result, const char *kind,
 		    const char *name, char *json)
 {
-	int rc = json ? handler_result_add(result, kind, name, json,
-					   strlen(json))
-		      : -ENOMEM;
+	size_t len = json ? strlen(json) : 0;
+	char *text = json ? realloc(json, len + 2) : NULL;
+	int rc;
 
-	free(json);
+	if (!text) {
+		free(json);
+		return -ENOMEM;
+	}
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	rc = handler_result_add(result, kind, name, text, len + 1);
+	free(text);
 	return rc;
 }
 
@@ -52,16 +63,16 @@ static int add_artifacts(const struct basic_unit *unit, const char *key,
 	int rc;
 
 	names_of(key, &dialog, tool, sizeof(tool));
-	rc = add_json(result, "dialog", dialog, basic_ast_json(unit, false));
+	rc = add_json(result, "dialog", dialog, basic_ast_json(unit, true));
 	if (rc < 0 || !basic_is_tool(unit))
 		return rc;
 
 	rc = add_json(result, "tool_mcp", tool,
-		      basic_tool_schema(unit, tool, BASIC_SCHEMA_MCP, false));
+		      basic_tool_schema(unit, tool, BASIC_SCHEMA_MCP, true));
 	if (rc == 0)
 		rc = add_json(result, "tool_openai", tool,
 			      basic_tool_schema(unit, tool, BASIC_SCHEMA_OPENAI,
-						false));
+						true));
 	if (rc == 0 && asprintf(&result->summary, "tool '%s'%s", tool,
 				unit->warnings ? ", with warnings" : "") < 0)
 		result->summary = NULL;

@@ -21,21 +21,25 @@ drive_put_text "$bucket" "$bot.gbdialog/start.bas" 'TALK "hello"'
 write_config
 start_agent
 
+# mcp_has TOOL PYTHON-EXPRESSION: the tool's MCP schema, as s, satisfies it.
 mcp_has()
 {
-	show "$bot" tool_mcp "$1" 2>/dev/null | grep -q "$2"
+	show "$bot" tool_mcp "$1" 2>/dev/null | "$PY" -c "
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if ($2) else 1)" 2>/dev/null
 }
 check "a tool's MCP schema is produced" \
-	wait_until 10 mcp_has order '"required":\["id"\]'
+	wait_until 10 mcp_has order 's["inputSchema"]["required"] == ["id"]'
 check "with its description and the example" \
-	grep -q '"description":"Look up an order".*"examples":\["A-1"\]' \
-	<(show "$bot" tool_mcp order)
-check "its OpenAI schema too" \
-	grep -q '^{"type":"function","function":{"name":"order"' \
-	<(show "$bot" tool_openai order)
+	mcp_has order 's["description"] == "Look up an order" and
+s["inputSchema"]["properties"]["id"]["examples"] == ["A-1"]'
+check "its OpenAI schema is what drivemonctl compile prints" \
+	cmp -s <(show "$bot" tool_openai order) \
+	<("$DM_CTL" compile --openai "$WORK/$bucket/$tool")
 check "every script has its tree" \
 	wait_until 5 sh -c "'$DM_CTL' -c '$CONF' show '$bot' dialog start.bas |
-		grep -q '\"kind\":\"talk\"'"
+		grep -q '\"kind\": \"talk\"'"
 check "a dialog without PARAM has no schema" \
 	test -z "$(show "$bot" tool_mcp | grep start)"
 
@@ -47,7 +51,7 @@ BAS
 check "the error shows in status with its line and column" \
 	wait_until 10 status_has "$tool:2:1: error: unknown statement 'TALKK'"
 check "the previous schema stays in force" \
-	mcp_has order '"Look up an order"'
+	mcp_has order 's["description"] == "Look up an order"'
 check "the log says the previous artifacts are kept" \
 	log_has "dialog refused '$bucket/$tool', previous artifacts kept"
 
@@ -55,7 +59,8 @@ check "the log says the previous artifacts are kept" \
 drive_put_text "$bucket" "$tool" 'PARAM code AS INTEGER
 DESCRIPTION "Orders by code"'
 check "a fixed file replaces the schema" \
-	wait_until 10 mcp_has order '"code":{"type":"integer"}'
+	wait_until 10 mcp_has order \
+	's["inputSchema"]["properties"] == {"code": {"type": "integer"}}'
 check "and leaves status" \
 	wait_until 5 sh -c "! '$DM_CTL' -c '$CONF' status | grep -q 'order.bas'"
 
@@ -66,10 +71,11 @@ check "the second file is refused, naming the first" \
 	wait_until 10 status_has "tool_mcp 'order' is already made by '$tool'"
 check "the first names the second" \
 	wait_until 5 status_has "tool_mcp 'order' is also made by '$twin'"
-check "the first file's tool stays" mcp_has order '"Orders by code"'
+check "the first file's tool stays" \
+	mcp_has order 's["description"] == "Orders by code"'
 drive_rm "$bucket" "$tool"
 check "once the first is deleted the second takes the name" \
-	wait_until 10 mcp_has order '"other"'
+	wait_until 10 mcp_has order '"other" in s["inputSchema"]["properties"]'
 check "and status is clean" \
 	wait_until 5 sh -c "! '$DM_CTL' -c '$CONF' status | grep -q 'made by'"
 check "the deleted file's tree is gone" \

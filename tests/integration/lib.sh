@@ -26,6 +26,8 @@ CONF=$T/drivemon.conf
 DRIVE_ROOT=$T/drive
 LOG=$T/agent.log
 AGENT_PID=
+FS_PID=
+MNT=$T/mnt
 BUCKETS=()
 passed=0
 failed=0
@@ -34,6 +36,7 @@ mkdir -p "$EXPECT" "$DRIVE_ROOT"
 
 cleanup()
 {
+	stop_fs
 	stop_agent
 	if [ -n "$PROXY_PID" ]; then
 		kill "$PROXY_PID" 2>/dev/null || true
@@ -241,6 +244,29 @@ stop_agent()
 		kill -TERM "$AGENT_PID" 2>/dev/null || true
 		wait "$AGENT_PID" 2>/dev/null || true
 		AGENT_PID=
+	fi
+}
+
+# start_fs: mount drivemon-fs on $MNT for this test's state; wait for it.
+start_fs()
+{
+	mkdir -p "$MNT"
+	"$DM_FS" -v -s "$STATE" "$MNT" >>"$T/fs.log" 2>&1 &
+	FS_PID=$!
+	# Ready when this process serves the view (a stale mount is not).
+	wait_until 10 test -e "$MNT/status.json"
+}
+
+# stop_fs: SIGTERM drivemon-fs, which unmounts; a stale mount is cleared.
+stop_fs()
+{
+	if [ -n "$FS_PID" ]; then
+		kill -TERM "$FS_PID" 2>/dev/null || true
+		wait "$FS_PID" 2>/dev/null || true
+		FS_PID=
+	fi
+	if mountpoint -q "$MNT" 2>/dev/null || ! stat "$MNT" >/dev/null 2>&1; then
+		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
 	fi
 }
 
