@@ -29,6 +29,21 @@ struct handle {
 	const struct fsview_node *node;
 };
 
+/* Who the files belong to: whoever mounted the view. */
+static uid_t owner_uid;
+static gid_t owner_gid;
+
+/* The kernel opens files without asking (FUSE_CAP_NO_OPEN_SUPPORT). */
+static bool opens_silently;
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	owner_uid = getuid();
+	owner_gid = getgid();
+	opens_silently = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
+}
+
 static struct fs *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
@@ -40,8 +55,8 @@ static void fill_attr(const struct fsview_node *n, struct stat *st)
 	st->st_ino = n->ino;
 	st->st_mode = n->dir ? S_IFDIR | 0555 : S_IFREG | 0444;
 	st->st_nlink = n->dir ? 2 : 1;
-	st->st_uid = getuid();
-	st->st_gid = getgid();
+	st->st_uid = owner_uid;
+	st->st_gid = owner_gid;
 	st->st_size = n->dir ? 0 : (off_t)n->size;
 	st->st_blksize = 4096;
 	st->st_blocks = ((off_t)n->size + 511) / 512;
@@ -80,11 +95,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct fsview *v = fs_acquire(fs);
-	const struct fsview_node *n = fsview_node(v, ino);
+	struct fsview *v;
+	const struct fsview_node *n = fs_find(fs, ino, &v);
 	struct stat st;
 
-	/* fstat() of a file opened in an older view: that view's node. */
+	/* fstat() of a file opened in a view no longer kept: its node. */
 	if (!n && fi && fi->fh)
 		n = ((const struct handle *)(uintptr_t)fi->fh)->node;
 	if (n)
@@ -194,6 +209,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	/* No more opens reach us: reads find their inode (fs.h). */
+	if (opens_silently) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	h = open_handle(req, ino, false);
 	if (!h) {
 		fuse_reply_err(req, EISDIR);
@@ -208,16 +228,22 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const struct handle *h = (const struct handle *)(uintptr_t)fi->fh;
-	const struct fsview_node *n = h->node;
+	struct fsview *v = NULL;
+	const struct fsview_node *n =
+		h ? h->node : fs_find(fs_of(req), ino, &v);
 
-	(void)ino;
-	if (off < 0 || (size_t)off >= n->size) {
-		fuse_reply_buf(req, NULL, 0);
+	if (!n) {
+		/* A version replaced longer ago than the views are kept. */
+		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (size > n->size - (size_t)off)
+	if (off < 0 || (size_t)off >= n->size)
+		size = 0;
+	else if (size > n->size - (size_t)off)
 		size = n->size - (size_t)off;
-	fuse_reply_buf(req, (const char *)n->content + off, size);
+	fuse_reply_buf(req, size ? (const char *)n->content + off : NULL, size);
+	if (v)
+		fs_release(fs_of(req), v);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
@@ -327,6 +353,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 }
 
 const struct fuse_lowlevel_ops fsops = {
+	.init = op_init,
 	.lookup = op_lookup,
 	.getattr = op_getattr,
 	.opendir = op_opendir,

@@ -275,6 +275,8 @@ int main(int argc, char **argv)
 
 	rc = serve(&fs, &o);
 
+	for (size_t i = 0; i < RETIRED_VIEWS; i++)
+		fsview_unref(fs.retired[i]);
 	fsview_unref(fs.view);
 	store_close(fs.store);
 	config_free(cfg);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -43,6 +44,56 @@ void fs_release(struct fs *fs, struct fsview *view)
 	pthread_mutex_lock(&fs->lock);
 	fsview_unref(view);
 	pthread_mutex_unlock(&fs->lock);
+}
+
+const struct fsview_node *fs_find(struct fs *fs, uint64_t ino,
+				  struct fsview **view)
+{
+	const struct fsview_node *n;
+
+	pthread_mutex_lock(&fs->lock);
+	*view = fs->view;
+	n = fsview_node(*view, ino);
+	for (size_t i = 0; !n && i < RETIRED_VIEWS && fs->retired[i]; i++) {
+		*view = fs->retired[i];
+		n = fsview_node(*view, ino);
+	}
+	if (n)
+		fsview_ref(*view);
+	else
+		*view = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	return n;
+}
+
+static int64_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Keep old as the newest retired view; drop those past their time. */
+static void retire(struct fs *fs, struct fsview *old)
+{
+	int64_t now = monotonic_s();
+	size_t keep = 0;
+
+	fsview_unref(fs->retired[RETIRED_VIEWS - 1]);
+	memmove(fs->retired + 1, fs->retired,
+		(RETIRED_VIEWS - 1) * sizeof(fs->retired[0]));
+	memmove(fs->retired_at + 1, fs->retired_at,
+		(RETIRED_VIEWS - 1) * sizeof(fs->retired_at[0]));
+	fs->retired[0] = old;
+	fs->retired_at[0] = now;
+	while (keep < RETIRED_VIEWS && fs->retired[keep] &&
+	       now - fs->retired_at[keep] <= RETIRED_SECONDS)
+		keep++;
+	for (size_t i = keep; i < RETIRED_VIEWS; i++) {
+		fsview_unref(fs->retired[i]);
+		fs->retired[i] = NULL;
+	}
 }
 
 static void drop_inode(void *ctx, uint64_t ino)
@@ -75,6 +126,8 @@ static void rebuild(struct fs *fs)
 	pthread_mutex_lock(&fs->lock);
 	old = fs->view;
 	fs->view = next;
+	fsview_ref(old); /* for the diff below */
+	retire(fs, old);
 	pthread_mutex_unlock(&fs->lock);
 
 	fsview_diff(old, next, drop_inode, drop_entry, fs);
