@@ -186,6 +186,10 @@ static void *refresh_loop(void *arg)
 	struct fs *fs = arg;
 	int wd = watch_store(fs);
 
+	if (wd < 0)
+		log_err("fs: cannot watch '%s': %s; the view stays empty",
+			fs->state_dir, strerror(errno));
+
 	if (fs->store)
 		rebuild(fs);
 	for (;;) {
