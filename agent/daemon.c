@@ -21,6 +21,7 @@
 #include "localfs.h"
 #include "log.h"
 #include "mirror.h"
+#include "notify.h"
 #include "processor.h"
 #include "store.h"
 #include "watch.h"
@@ -182,8 +183,11 @@ static bool drain_signals(struct agent *a)
 	return a->stop;
 }
 
+/* Asked between writes of a cycle: a signal, and a chance to feed the
+ * watchdog during a long cycle. */
 static bool interrupted(void *ctx)
 {
+	notify_watchdog();
 	return drain_signals(ctx);
 }
 
@@ -192,6 +196,7 @@ static void reload(struct agent *a)
 	struct dm_config *cfg;
 
 	a->reload = false;
+	notify_reloading();
 	log_notice("drivemon: reloading '%s'", a->options->config_path);
 	if (load_config(a->options->config_path, &cfg) < 0) {
 		log_err("drivemon: keeping the running configuration");
@@ -206,6 +211,7 @@ static void reload(struct agent *a)
 	}
 	apply_log_level(a);
 	log_running(a);
+	notify_ready();
 }
 
 static void format_bytes(uint64_t bytes, char *out, size_t len)
@@ -258,6 +264,11 @@ static int run_cycle(struct agent *a)
 		 (unsigned long long)stats.refused,
 		 rc == -EINTR ? ", interrupted" : "", seconds);
 
+	notify_status("last cycle: %llu objects listed, %llu downloaded, "
+		      "%llu failed, in %.2f s",
+		      (unsigned long long)stats.listed,
+		      (unsigned long long)stats.downloaded,
+		      (unsigned long long)stats.failed, seconds);
 	if (rc == 0 && (stats.failed || stats.refused))
 		rc = -EIO;
 	return rc;
@@ -349,13 +360,24 @@ static void react(struct agent *a)
 		arm_timer_now(a);
 }
 
+/* The sooner of two epoll timeouts, -1 meaning none. */
+static int earliest(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 static void event_loop(struct agent *a)
 {
 	while (!a->stop) {
 		struct epoll_event events[4];
 		uint64_t expirations;
 		int n = epoll_wait(a->epoll_fd, events, 4,
-				   watch_next_timeout_ms(a->watch));
+				   earliest(watch_next_timeout_ms(a->watch),
+					    notify_watchdog_timeout_ms()));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -363,6 +385,7 @@ static void event_loop(struct agent *a)
 			log_err("drivemon: epoll_wait: %s", strerror(errno));
 			return;
 		}
+		notify_watchdog();
 		drain_signals(a);
 		if (a->reload && !a->stop)
 			reload(a);
@@ -413,8 +436,11 @@ int daemon_run(const struct daemon_options *options)
 	}
 	apply_log_level(&a);
 	log_running(&a);
+	notify_init();
 
+	/* Ready once the mirror is there for whatever depends on it. */
 	rc = run_cycle(&a);
+	notify_ready();
 	if (options->once) {
 		if (a.devsync)
 			devsync_flush(a.devsync);
@@ -428,6 +454,7 @@ int daemon_run(const struct daemon_options *options)
 	} else {
 		status = DAEMON_EXIT_OK;
 	}
+	notify_stopping();
 	log_info("drivemon: stopped");
 
 	close_parts(&a);

@@ -228,9 +228,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const struct handle *h = (const struct handle *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req); /* req is gone once replied to */
 	struct fsview *v = NULL;
-	const struct fsview_node *n =
-		h ? h->node : fs_find(fs_of(req), ino, &v);
+	const struct fsview_node *n = h ? h->node : fs_find(fs, ino, &v);
 
 	if (!n) {
 		/* A version replaced longer ago than the views are kept. */
@@ -243,7 +243,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		size = n->size - (size_t)off;
 	fuse_reply_buf(req, size ? (const char *)n->content + off : NULL, size);
 	if (v)
-		fs_release(fs_of(req), v);
+		fs_release(fs, v);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
