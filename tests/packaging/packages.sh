@@ -27,6 +27,11 @@ check "the deb depends on the libraries it links" \
 	sh -c "dpkg-deb -f '$deb' Depends | grep -q 'liblmdb0' &&
 		dpkg-deb -f '$deb' Depends | grep -q 'libfuse3'"
 
+check "the deb enables drivemon.service on install" sh -c \
+	"dpkg-deb -I '$deb' postinst | grep -q \"deb-systemd-helper enable 'drivemon.service'\""
+check "but not the FUSE view's unit" sh -c \
+	"! dpkg-deb -I '$deb' postinst | grep -q \"deb-systemd-helper enable 'drivemon-fs.service'\""
+
 # The rpm, by its file list and scripts.
 check "the rpm lists the binaries" sh -c \
 	"rpm -qlp '$rpm' 2>/dev/null | grep -qx /usr/bin/drivemon-fs"
