@@ -12,6 +12,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 build=${1:-$root/build}
 scratch=${BENCH_DIR:-/tmp/drivemon-bench-edit}
 edits=${BENCH_EDITS:-1000}
@@ -33,18 +34,7 @@ trap cleanup EXIT
 rm -rf "$scratch"
 mkdir -p "$scratch/drive/bench.gbai/bench.gbot"
 printf 'Mode,start\n' >"$scratch/drive/bench.gbai/bench.gbot/config.csv"
-cat >"$scratch/drivemon.conf" <<INI
-[drive]
-endpoint = file://$scratch/drive
-buckets = bench.gbai
-[agent]
-work_root = $scratch/work
-state_dir = $scratch/state
-[dev]
-enabled = true
-[log]
-level = warning
-INI
+dev_config "$scratch"
 
 "$build/agent/drivemon" -c "$scratch/drivemon.conf" 2>"$scratch/agent.log" &
 agent=$!

@@ -14,6 +14,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 build=${1:-$root/build}
 scratch=${BENCH_DIR:-/tmp/drivemon-bench-fuse}
 tools=${BENCH_TOOLS:-3334}
@@ -50,18 +51,7 @@ for i in range(count):
                 '    TALK "Order ${id}: " & qty\nEND IF\n' % (i, i))
 PY
 printf 'Edit,start\n' >"$scratch/drive/bench.gbai/bench.gbot/config.csv"
-cat >"$scratch/drivemon.conf" <<INI
-[drive]
-endpoint = file://$scratch/drive
-buckets = bench.gbai
-[agent]
-work_root = $scratch/work
-state_dir = $scratch/state
-[dev]
-enabled = true
-[log]
-level = warning
-INI
+dev_config "$scratch"
 
 "$build/agent/drivemon" --once -c "$scratch/drivemon.conf"
 "$build/fuse/drivemon-fs" -s "$scratch/state" "$scratch/mnt" 2>"$scratch/fs.log" &
