@@ -42,6 +42,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	owner_uid = getuid();
 	owner_gid = getgid();
 	opens_silently = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
+	/* Always the plus form: a listing then answers every later stat. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 static struct fs *fs_of(fuse_req_t req)
@@ -152,7 +154,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_open(req, fi);
 }
 
-/* Entry i of a folder: ".", "..", then its children; false past the end. */
+/*
+ * Entry i of a folder: ".", "..", then its children, with full
+ * attributes for a child; false past the end.
+ */
 static bool entry_at(const struct handle *h, off_t i, const char **name,
 		     struct stat *st)
 {
@@ -169,13 +174,17 @@ static bool entry_at(const struct handle *h, off_t i, const char **name,
 		return false;
 	n = dir->children[i - 2];
 	*name = n->name;
-	st->st_ino = n->ino;
-	st->st_mode = n->dir ? S_IFDIR : S_IFREG;
+	fill_attr(n, st);
 	return true;
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
+/*
+ * Both readdir forms.  With plus, each entry carries its attributes and
+ * cache times, so that find(1) followed by stat(1) of every file needs no
+ * lookup of its own.
+ */
+static void list_folder(fuse_req_t req, size_t size, off_t off,
+			struct fuse_file_info *fi, bool plus)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
@@ -183,14 +192,24 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	const char *name;
 	struct stat st;
 
-	(void)ino;
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	for (off_t i = off; entry_at(h, i, &name, &st); i++) {
-		size_t need = fuse_add_direntry(req, buf + used, size - used,
-						name, &st, i + 1);
+		struct fuse_entry_param e = {
+			.ino = st.st_ino,
+			.generation = 1,
+			.attr = st,
+			.attr_timeout = CACHE_SECONDS,
+			.entry_timeout = CACHE_SECONDS,
+		};
+		size_t need =
+			plus ? fuse_add_direntry_plus(req, buf + used,
+						      size - used, name, &e,
+						      i + 1)
+			     : fuse_add_direntry(req, buf + used, size - used,
+						 name, &st, i + 1);
 
 		if (need > size - used)
 			break;
@@ -198,6 +217,20 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	fuse_reply_buf(req, buf, used);
 	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	list_folder(req, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	list_folder(req, size, off, fi, true);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -358,6 +391,7 @@ const struct fuse_lowlevel_ops fsops = {
 	.getattr = op_getattr,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
 	.releasedir = op_release,
 	.open = op_open,
 	.read = op_read,

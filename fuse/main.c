@@ -258,6 +258,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {0};
 	struct fs fs = {0};
+	struct dm_error err;
 	struct dm_config *cfg;
 	int rc;
 
@@ -269,8 +270,14 @@ int main(int argc, char **argv)
 
 	fs.state_dir = o.state_dir;
 	pthread_mutex_init(&fs.lock, NULL);
-	/* The first view is empty; the refresh thread fills it at once. */
-	if (fsview_build(NULL, &fs.view) < 0)
+	/*
+	 * The mount shows the store from its first request; without a store
+	 * yet, an empty view waits for the refresh thread to find one.
+	 */
+	if (store_open(fs.state_dir, STORE_READ_ONLY, &fs.store, &err) < 0)
+		fs.store = NULL;
+	if (fsview_build(fs.store, &fs.view) < 0 &&
+	    fsview_build(NULL, &fs.view) < 0)
 		return 1;
 
 	rc = serve(&fs, &o);
