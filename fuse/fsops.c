@@ -4,10 +4,13 @@
  * Entries, attributes and contents are cached by the kernel for a day:
  * the view never changes behind the kernel's back, because the refresh
  * thread tells it to drop exactly what a new view changes.  New content
- * is a new inode (fsview.h), and an open file keeps the view it was
- * opened in, so a reader sees one snapshot from the first byte to the
- * last even while the agent updates the artifact.
- * Everything that would write answers EROFS.
+ * is a new inode (fsview.h) whose bytes never change, so a reader sees
+ * one snapshot from the first byte to the last even while the agent
+ * updates the artifact: its reads find the inode in the view it came
+ * from, kept for a while (fs.h), or, on kernels that still send opens,
+ * in the view its open handle holds.  Folders are always opened, so a
+ * listing comes from one view.  Everything that would write answers
+ * EROFS.
  */
 #include <errno.h>
 #include <fcntl.h>
