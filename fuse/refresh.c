@@ -181,6 +181,28 @@ static bool drain(struct fs *fs)
 	return gone;
 }
 
+/*
+ * One commit of the agent is several writes, each an event; wait until
+ * the events pause (QUIET_MS) so that one commit gives one rebuild, but
+ * never longer than SETTLE_MAX_MS after the first.
+ */
+#define QUIET_MS      3
+#define SETTLE_MAX_MS 20
+
+static bool settle(struct fs *fs)
+{
+	bool gone = drain(fs);
+
+	for (int waited = 0; waited < SETTLE_MAX_MS; waited += QUIET_MS) {
+		struct pollfd pfd = {.fd = fs->inotify_fd, .events = POLLIN};
+
+		if (poll(&pfd, 1, QUIET_MS) <= 0)
+			break;
+		gone = drain(fs) || gone;
+	}
+	return gone;
+}
+
 static void *refresh_loop(void *arg)
 {
 	struct fs *fs = arg;
@@ -204,7 +226,7 @@ static void *refresh_loop(void *arg)
 			break;
 		if (!fds[0].revents)
 			continue;
-		if (drain(fs) && fs->store) {
+		if (settle(fs) && fs->store) {
 			log_notice("fs: the store in '%s' went away; waiting "
 				   "for the agent to make it again",
 				   fs->state_dir);
