@@ -528,6 +528,18 @@ static int db_del(struct store_txn *txn, enum db db, MDB_val *k)
 	return errno_of(mdb_del(txn->txn, txn->store->dbi[db], k, NULL));
 }
 
+/* Delete the record of (bucket, key) in one of the tables keyed so. */
+static int db_del_object_key(struct store_txn *txn, enum db db,
+			     uint32_t bucket_id, const char *key,
+			     size_t key_len)
+{
+	unsigned char buf[ID_LEN + DM_KEY_MAX];
+	MDB_val k;
+	int rc = object_key(bucket_id, key, key_len, buf, &k);
+
+	return rc ? rc : db_del(txn, db, &k);
+}
+
 static int meta_get_u32(struct store_txn *txn, const char *name,
 			uint32_t *value)
 {
@@ -1196,19 +1208,12 @@ int store_object_put(struct store_txn *txn, uint32_t bucket_id, const char *key,
 int store_object_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
 		     size_t key_len)
 {
-	unsigned char buf[ID_LEN + DM_KEY_MAX];
-	MDB_val k;
-	int rc;
+	int rc = db_del_object_key(txn, DB_OBJECTS, bucket_id, key, key_len);
 
-	rc = object_key(bucket_id, key, key_len, buf, &k);
 	if (rc)
 		return rc;
 
-	rc = db_del(txn, DB_OBJECTS, &k);
-	if (rc)
-		return rc;
-
-	rc = db_del(txn, DB_FAILURES, &k);
+	rc = db_del_object_key(txn, DB_FAILURES, bucket_id, key, key_len);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -1421,14 +1426,7 @@ int store_doomed_list(struct store_txn *txn, uint32_t bucket_id, size_t max,
 int store_doomed_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
 		     size_t key_len)
 {
-	unsigned char buf[ID_LEN + DM_KEY_MAX];
-	MDB_val k;
-	int rc;
-
-	rc = object_key(bucket_id, key, key_len, buf, &k);
-	if (rc)
-		return rc;
-	return db_del(txn, DB_DOOMED, &k);
+	return db_del_object_key(txn, DB_DOOMED, bucket_id, key, key_len);
 }
 
 static int forget_doomed(struct store_txn *txn, void *ctx, const char *key,
@@ -1691,14 +1689,7 @@ int store_source_put(struct store_txn *txn, uint32_t bucket_id, const char *key,
 int store_source_del(struct store_txn *txn, uint32_t bucket_id, const char *key,
 		     size_t key_len)
 {
-	unsigned char buf[ID_LEN + DM_KEY_MAX];
-	MDB_val k;
-	int rc;
-
-	rc = object_key(bucket_id, key, key_len, buf, &k);
-	if (rc)
-		return rc;
-	return db_del(txn, DB_SOURCES, &k);
+	return db_del_object_key(txn, DB_SOURCES, bucket_id, key, key_len);
 }
 
 struct source_walk {
